@@ -1,0 +1,52 @@
+"""The ``gridgov`` command line: database, demo city, imports and the server.
+
+Errors we expect (bad files, missing database) print one clear message and exit 1, without
+a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+
+from geo.errors import GridgovError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(help="gridgov: grid governance on PostGIS.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+
+
+def friendly(fn: F) -> F:
+    """Turn our own errors into a message and exit status 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GridgovError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _register() -> None:
+    from api.cli_commands import data, db, serve
+
+    app.add_typer(db.app, name="db")
+    app.add_typer(data.import_app, name="import")
+    app.command("demo")(friendly(data.demo))
+    app.command("serve")(friendly(serve.serve))
+
+
+def main(argv: list[str] | None = None) -> None:
+    _register()
+    app(args=argv if argv is not None else sys.argv[1:])

@@ -1,0 +1,46 @@
+"""Domain errors: plain exceptions, mapped to HTTP status in one place (api/errors.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class GridgovError(Exception):
+    """Base of every error we raise on purpose."""
+
+
+class SetupError(GridgovError):
+    """The environment is not ready (missing binaries, database not started)."""
+
+
+class NotFound(GridgovError):
+    """The thing asked for does not exist."""
+
+
+class InvalidInput(GridgovError):
+    """The request or file is wrong in a way the user can fix."""
+
+
+@dataclass
+class Problem:
+    """One thing wrong with one row or feature of an input file."""
+
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+@dataclass
+class ImportRejected(InvalidInput):
+    """A file that cannot be imported; nothing was written."""
+
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = f"{self.source}: {len(self.problems)} problem(s), nothing imported"
+        shown = "\n".join(f"  - {p}" for p in self.problems[:20])
+        more = f"\n  … and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
+        return f"{head}\n{shown}{more}"

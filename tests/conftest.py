@@ -1,0 +1,79 @@
+"""Shared fixtures: a real PostGIS the project starts itself, never a mock.
+
+The test database is ``<name>_test`` beside the configured one (embedded cluster by default,
+or the server of ``GRIDGOV_DATABASE_URL``); ``GRIDGOV_TEST_DATABASE_URL`` names one outright.
+It is dropped and rebuilt from the migrations at the start of every session. Tests fail,
+never skip, when the database cannot be reached.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from geo.db import cluster, migrate
+from geo.db.connect import database_url, embedded_cluster
+from geo.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _admin_and_name() -> tuple[str, str]:
+    explicit = os.environ.get("GRIDGOV_TEST_DATABASE_URL")
+    if explicit:
+        base, name = explicit.rsplit("/", 1)
+        return base + "/postgres", name
+    settings = Settings()
+    if not settings.database_url:
+        cluster.up(embedded_cluster(settings), settings.database_name)
+    url = database_url(settings)
+    base, name = url.rsplit("/", 1)
+    return base + "/postgres", name.split("?")[0] + "_test"
+
+
+def fresh_database(suffix: str = "") -> str:
+    """Drop, create (with PostGIS) and return the URL of a scratch test database."""
+    admin, name = _admin_and_name()
+    name = name + suffix
+    cluster.drop_database(admin, name)
+    cluster.ensure_database(admin, name)
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def db_url() -> str:
+    """An empty test database at the head migration."""
+    url = fresh_database()
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_url(db_url: str) -> str:
+    """The test database with the default demo city loaded once for the session."""
+    from geo.demo.load import load_demo
+
+    with psycopg.connect(db_url) as conn:
+        load_demo(conn, seed=20240320, scale=1, progress=False)
+    return db_url
+
+
+@pytest.fixture
+def conn(demo_url: str) -> Iterator[psycopg.Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with psycopg.connect(demo_url) as c:
+        c.execute("BEGIN")
+        c.autocommit = False
+        try:
+            yield c
+        finally:
+            c.rollback()
+
+
+@pytest.fixture
+def test_settings(demo_url: str) -> Settings:
+    return Settings(database_url=demo_url, pool_min_size=1, pool_max_size=4)
