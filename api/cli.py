@@ -39,10 +39,11 @@ def friendly(fn: F) -> F:
 
 
 def _register() -> None:
-    from api.cli_commands import data, db, serve
+    from api.cli_commands import data, db, imports, osm, serve
 
     app.add_typer(db.app, name="db")
-    app.add_typer(data.import_app, name="import")
+    imports.app.command("osm")(friendly(osm.import_osm))
+    app.add_typer(imports.app, name="import")
     app.command("demo")(friendly(data.demo))
     app.command("serve")(friendly(serve.serve))
 

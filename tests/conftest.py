@@ -66,8 +66,20 @@ def demo_url(db_url: str) -> str:
 def conn(demo_url: str) -> Iterator[psycopg.Connection]:
     """A connection inside a transaction that is rolled back after the test."""
     with psycopg.connect(demo_url) as c:
-        c.execute("BEGIN")
-        c.autocommit = False
+        # An open outer transaction turns the code's own ``conn.transaction()`` blocks into
+        # savepoints, so nothing a test writes outlives it.
+        c.execute("SELECT 1")
+        try:
+            yield c
+        finally:
+            c.rollback()
+
+
+@pytest.fixture
+def db_conn(db_url: str) -> Iterator[psycopg.Connection]:
+    """Like ``conn`` but on the bare migrated database (no demo city needed)."""
+    with psycopg.connect(db_url) as c:
+        c.execute("SELECT 1")
         try:
             yield c
         finally:

@@ -1,10 +1,6 @@
-"""``gridgov demo`` and ``gridgov import …`` (filled in below)."""
+"""``gridgov demo``."""
 
 from __future__ import annotations
-
-import typer
-
-import_app = typer.Typer(help="Import files into the database (transactions).", no_args_is_help=True)
 
 
 def demo() -> None:
