@@ -200,8 +200,15 @@ def geometries_from_wgs84(geoms: Any, crs: str) -> Any:
 
 def metric_epsg(lon: float) -> int:
     """EPSG code of the CGCS2000 3-degree Gauss-Krüger zone (CM = 3·round(lon/3)), no false
-    zone prefix in easting: EPSG:4534 (75°E) … EPSG:4554 (135°E)."""
-    cm = 3 * round(float(lon) / 3.0)
+    zone prefix in easting: EPSG:4534 (75°E) … EPSG:4554 (135°E).
+
+    EPSG defines the two end zones as open-ended ("China - west of 76°30'E", "east of
+    133°30'E"), so longitudes inside ``CHINA_EXTENT`` but past them (73.4°E–73.5°E, the
+    Pamir tip) use the end zone instead of being refused."""
+    x = float(lon)
+    cm = 3 * round(x / 3.0)
+    if CHINA_EXTENT[0] <= x <= CHINA_EXTENT[2]:
+        cm = min(max(cm, 75), 135)
     if not 75 <= cm <= 135:
         raise InvalidInput(f"longitude {lon} is outside China's Gauss-Krüger zones (75°E–135°E)")
     return 4534 + (cm - 75) // 3
