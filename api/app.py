@@ -1,0 +1,55 @@
+"""The FastAPI application factory. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from psycopg_pool import AsyncConnectionPool
+
+from api import errors
+from api.routers import areas, features, health, pages
+from geo.db.connect import database_url
+from geo.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = AsyncConnectionPool(
+            database_url(settings), min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size, kwargs={"autocommit": True}, open=False,
+            timeout=10.0,
+        )
+        await pool.open(wait=False)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="gridgov",
+        summary="Grid governance (网格化治理) for Chinese urban communities on PostGIS.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(areas.router, prefix="/api/v1")
+    app.include_router(features.router, prefix="/api/v1")
+    pages.mount(app, settings)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn --factory`` with several workers."""
+    return create_app(get_settings())

@@ -1,0 +1,52 @@
+"""``/api/v1/areas``: districts, streets and communities."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+from api.deps import ConnDep, area_code
+from geo.db.queries import areas as q
+
+router = APIRouter(tags=["areas"])
+GEOJSON = "application/geo+json"
+Level = Literal["district", "street", "community"]
+Fmt = Annotated[Literal["json", "geojson"], Query(description="json: list; geojson: features")]
+
+
+@router.get("/areas", summary="List areas by level and parent")
+async def list_areas(
+    conn: ConnDep,
+    level: Level | None = None,
+    parent: Annotated[str | None, Query(description="Parent area code")] = None,
+    f: Fmt = "json",
+    simplify: Annotated[float, Query(ge=0, le=1000, description="Display tolerance, metres")] = 0,
+) -> Any:
+    parent = area_code(parent, "parent")
+    if f == "geojson":
+        body = await q.areas_geojson(conn, level, parent, simplify)
+        return Response(body, media_type=GEOJSON)
+    return await q.list_areas(conn, level, parent)
+
+
+@router.get("/areas/{code}", summary="One area as a GeoJSON feature")
+async def get_area(
+    conn: ConnDep,
+    code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$",
+                              description="6-digit district, 9-digit street or 12-digit community")],
+) -> Response:
+    return Response(await q.area_feature(conn, code), media_type=GEOJSON)
+
+
+@router.get("/areas/{code}/children", summary="The areas directly below one area")
+async def children(
+    conn: ConnDep,
+    code: Annotated[str, Path(pattern=r"^\d{6}(\d{3})?$")],
+    f: Fmt = "json",
+) -> Any:
+    await q.area_feature(conn, code)  # 404 when the parent is unknown
+    if f == "geojson":
+        return Response(await q.areas_geojson(conn, None, code), media_type=GEOJSON)
+    return await q.list_areas(conn, None, code)

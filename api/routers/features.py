@@ -1,0 +1,70 @@
+"""Public map layers: grids of a layer, buildings, facilities (no personal data)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.deps import BBoxDep, ConnDep, SettingsDep, WithinDep
+from geo.categories import resolve
+from geo.db.queries import features as q
+from geo.errors import InvalidInput
+
+router = APIRouter(tags=["map layers"])
+GEOJSON = "application/geo+json"
+Limit = Annotated[int | None, Query(ge=1, description="Maximum features (capped by settings)")]
+
+
+def _limit(limit: int | None, cap: int) -> int:
+    return min(limit or cap, cap)
+
+
+@router.get("/grids", summary="Grids of the active generation of a layer, as GeoJSON")
+async def grids(
+    conn: ConnDep, settings: SettingsDep, within: WithinDep, bbox: BBoxDep,
+    theme: Annotated[str, Query(max_length=40, description="unified, 综治, 城管, 应急 …")] = "unified",
+    limit: Limit = None,
+) -> Response:
+    body = await q.grids_geojson(conn, theme, within, bbox, _limit(limit, settings.max_features))
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get("/grid-layers", summary="Grid layers, their generations and status")
+async def grid_layers(conn: ConnDep) -> list[dict[str, Any]]:
+    return await q.layer_themes(conn)
+
+
+@router.get("/buildings", summary="Buildings (footprints) with households, as GeoJSON")
+async def buildings(conn: ConnDep, settings: SettingsDep, within: WithinDep, bbox: BBoxDep,
+                    limit: Limit = None) -> Response:
+    body = await q.buildings_geojson(conn, within, bbox, _limit(limit, settings.max_features))
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get("/facilities", summary="Service facilities, as GeoJSON")
+async def facilities(
+    conn: ConnDep, settings: SettingsDep, within: WithinDep, bbox: BBoxDep,
+    category: Annotated[str | None, Query(description="Category code or Chinese name")] = None,
+    limit: Limit = None,
+) -> Response:
+    code = None
+    if category:
+        code = resolve(category)
+        if code is None:
+            raise InvalidInput(f"category: unknown category {category!r}; see /api/v1/facility-categories")
+    body = await q.facilities_geojson(conn, code, within, bbox, _limit(limit, settings.max_features))
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get("/walk-network", summary="Edges of the walk network, as GeoJSON")
+async def walk_network(conn: ConnDep, settings: SettingsDep, within: WithinDep, bbox: BBoxDep,
+                       limit: Limit = None) -> Response:
+    body = await q.walk_edges_geojson(conn, within, bbox, _limit(limit, settings.max_features))
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get("/facility-categories", summary="Facility categories and walk thresholds")
+async def facility_categories(conn: ConnDep) -> list[dict[str, Any]]:
+    return await q.categories(conn)

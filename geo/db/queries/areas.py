@@ -1,0 +1,57 @@
+"""Areas (district / street / community): listing and single areas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+
+from geo.db.queries.geojson import feature_collection, one_feature, rows
+
+LEVELS = ("district", "street", "community")
+
+_COLUMNS = sql.SQL(
+    "a.code AS id, a.code, a.name, a.level, a.parent_code, a.households, a.residents, "
+    "round((ST_Area(a.geom::geography) / 1e6)::numeric, 3)::float AS area_km2, "
+    "(SELECT count(*) FROM areas c WHERE c.parent_code = a.code) AS children"
+)
+
+
+def _where(level: str | None, parent: str | None) -> tuple[sql.Composable, dict[str, Any]]:
+    clauses, params = [sql.SQL("TRUE")], {}
+    if level:
+        clauses.append(sql.SQL("a.level = %(level)s"))
+        params["level"] = level
+    if parent:
+        clauses.append(sql.SQL("a.parent_code = %(parent)s"))
+        params["parent"] = parent
+    return sql.SQL(" AND ").join(clauses), params
+
+
+async def list_areas(conn: AsyncConnection, level: str | None, parent: str | None
+                     ) -> list[dict[str, Any]]:
+    where, params = _where(level, parent)
+    q = sql.SQL(
+        "SELECT {cols}, ARRAY[ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)]"
+        " AS bbox FROM areas a WHERE {where} ORDER BY a.code"
+    ).format(cols=_COLUMNS, where=where)
+    out = await rows(conn, q, params)
+    for r in out:
+        r["bbox"] = [round(v, 7) for v in r["bbox"]]
+    return out
+
+
+async def areas_geojson(conn: AsyncConnection, level: str | None, parent: str | None,
+                        simplify_m: float = 0.0) -> str:
+    where, params = _where(level, parent)
+    params["tol"] = simplify_m / 111_320.0  # degrees; only a display tolerance, never measured
+    q = sql.SQL(
+        "SELECT {cols}, CASE WHEN %(tol)s > 0 THEN ST_SimplifyPreserveTopology(a.geom, %(tol)s) "
+        "ELSE a.geom END AS geom FROM areas a WHERE {where} ORDER BY a.code"
+    ).format(cols=_COLUMNS, where=where)
+    return await feature_collection(conn, q, params)
+
+
+async def area_feature(conn: AsyncConnection, code: str) -> str:
+    q = sql.SQL("SELECT {cols}, a.geom FROM areas a WHERE a.code = %(code)s").format(cols=_COLUMNS)
+    return await one_feature(conn, q, {"code": code}, f"area {code}")

@@ -1,0 +1,101 @@
+"""Public map features: grids of a layer, buildings and facilities (no personal data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+
+from geo.db.queries.geojson import feature_collection, rows
+
+BBox = tuple[float, float, float, float]
+
+
+def _envelope(bbox: BBox | None, column: str, params: dict[str, Any]) -> sql.Composable:
+    if bbox is None:
+        return sql.SQL("TRUE")
+    params.update(minx=bbox[0], miny=bbox[1], maxx=bbox[2], maxy=bbox[3])
+    return sql.SQL("{} && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)").format(
+        sql.Identifier(*column.split(".")))
+
+
+def _within(code: str | None, column: str, params: dict[str, Any]) -> sql.Composable:
+    if not code:
+        return sql.SQL("TRUE")
+    params["within"] = code + "%"
+    return sql.SQL("{} LIKE %(within)s").format(sql.Identifier(*column.split(".")))
+
+
+async def grids_geojson(conn: AsyncConnection, theme: str, within: str | None,
+                        bbox: BBox | None, limit: int) -> str:
+    params: dict[str, Any] = {"theme": theme, "limit": limit}
+    q = sql.SQL(
+        "SELECT g.code AS id, g.code, g.name, g.kind, g.dedicated_type, g.community_code, "
+        "g.households, g.residents, l.theme, l.generation, g.geom "
+        "FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
+        "WHERE l.theme = %(theme)s AND l.status = 'active' AND {w} AND {b} "
+        "ORDER BY g.code LIMIT %(limit)s"
+    ).format(w=_within(within, "g.community_code", params) if theme == "unified"
+             else _scope(within, params), b=_envelope(bbox, "g.geom", params))
+    return await feature_collection(conn, q, params)
+
+
+def _scope(within: str | None, params: dict[str, Any]) -> sql.Composable:
+    """Departmental layers do not nest in communities: filter them by their layer's scope."""
+    if not within:
+        return sql.SQL("TRUE")
+    params["scope"] = within[:6]
+    return sql.SQL("l.scope_code = %(scope)s")
+
+
+async def buildings_geojson(conn: AsyncConnection, within: str | None, bbox: BBox | None,
+                            limit: int) -> str:
+    params: dict[str, Any] = {"limit": limit}
+    q = sql.SQL(
+        "SELECT b.id, b.address, c.name AS compound, b.households, b.residents, b.floors, "
+        "b.community_code, g.code AS grid_code, coalesce(b.footprint, b.geom) AS geom "
+        "FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id "
+        "LEFT JOIN grids g ON g.id = b.grid_id "
+        "WHERE {w} AND {b} ORDER BY b.id LIMIT %(limit)s"
+    ).format(w=_within(within, "b.community_code", params), b=_envelope(bbox, "b.geom", params))
+    return await feature_collection(conn, q, params)
+
+
+async def facilities_geojson(conn: AsyncConnection, category: str | None, within: str | None,
+                             bbox: BBox | None, limit: int) -> str:
+    params: dict[str, Any] = {"limit": limit, "category": category}
+    q = sql.SQL(
+        "SELECT f.id, f.category, c.name_zh AS category_name, c.service_group, f.name, "
+        "f.address, f.phone, f.opening_hours, f.off_hours_service, f.floor_area_m2::float "
+        "AS floor_area_m2, f.community_code, f.geom "
+        "FROM facilities f JOIN facility_categories c ON c.code = f.category "
+        "WHERE (%(category)s::text IS NULL OR f.category = %(category)s) AND {w} AND {b} "
+        "ORDER BY f.id LIMIT %(limit)s"
+    ).format(w=_within(within, "f.community_code", params), b=_envelope(bbox, "f.geom", params))
+    return await feature_collection(conn, q, params)
+
+
+async def walk_edges_geojson(conn: AsyncConnection, within: str | None, bbox: BBox | None,
+                             limit: int) -> str:
+    params: dict[str, Any] = {"limit": limit}
+    where = sql.SQL("TRUE")
+    if within:
+        params["district"] = within[:6]
+        where = sql.SQL("e.district_code = %(district)s")
+    q = sql.SQL(
+        "SELECT e.id, e.highway, e.name, round(e.length_m::numeric, 1)::float AS length_m, e.geom "
+        "FROM walk_edges e WHERE {w} AND {b} ORDER BY e.id LIMIT %(limit)s"
+    ).format(w=where, b=_envelope(bbox, "e.geom", params))
+    return await feature_collection(conn, q, params, precision=6)
+
+
+async def categories(conn: AsyncConnection) -> list[dict[str, Any]]:
+    return await rows(conn, sql.SQL(
+        "SELECT code, name_zh, service_group, walk_minutes FROM facility_categories ORDER BY code"))
+
+
+async def layer_themes(conn: AsyncConnection) -> list[dict[str, Any]]:
+    return await rows(conn, sql.SQL(
+        "SELECT l.theme, l.name, l.scope_code, l.generation, l.status, count(g.id) AS grids "
+        "FROM grid_layers l LEFT JOIN grids g ON g.layer_id = l.id "
+        "GROUP BY l.id ORDER BY l.scope_code, l.theme, l.generation"))

