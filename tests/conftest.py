@@ -36,20 +36,29 @@ def _admin_and_name() -> tuple[str, str]:
 
 
 def fresh_database(suffix: str = "") -> str:
-    """Drop, create (with PostGIS) and return the URL of a scratch test database."""
+    """Drop, create (with PostGIS) and return the URL of a scratch test database.
+
+    Names carry the process id, so two test runs on one machine never share a database.
+    """
     admin, name = _admin_and_name()
-    name = name + suffix
+    name = f"{name}{suffix}_{os.getpid()}"
     cluster.drop_database(admin, name)
     cluster.ensure_database(admin, name)
     return admin.rsplit("/", 1)[0] + "/" + name
 
 
+def drop(url: str) -> None:
+    base, name = url.rsplit("/", 1)
+    cluster.drop_database(base + "/postgres", name)
+
+
 @pytest.fixture(scope="session")
-def db_url() -> str:
-    """An empty test database at the head migration."""
+def db_url() -> Iterator[str]:
+    """An empty test database at the head migration, dropped after the session."""
     url = fresh_database()
     migrate.upgrade(url)
-    return url
+    yield url
+    drop(url)
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +95,34 @@ def db_conn(db_url: str) -> Iterator[psycopg.Connection]:
             c.rollback()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def test_settings(demo_url: str) -> Settings:
-    return Settings(database_url=demo_url, pool_min_size=1, pool_max_size=4)
+    return Settings(database_url=demo_url, pool_min_size=1, pool_max_size=8)
+
+
+@pytest.fixture(scope="session")
+def live_server(test_settings: Settings) -> Iterator[str]:
+    """The real app on uvicorn, on a free loopback port, for real HTTP clients."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from api.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(test_settings), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
