@@ -1,0 +1,125 @@
+"""``gridgov import areas | grids | buildings | facilities | people | roles PATH``.
+
+Each import is one transaction: a bad file prints every problem found (row or feature and
+what is wrong) and writes nothing. Repaired geometries and warnings are listed after a good
+import. The ``osm`` command is added to this group by ``api.cli``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from api.cli import friendly
+from geo.errors import Problem
+from geo.importers.result import ImportResult
+
+app = typer.Typer(help="Import files (GeoJSON, GeoPackage, Shapefile, GeoParquet, CSV, XLSX).",
+                  no_args_is_help=True)
+
+PATH = typer.Argument(..., help="The file to import.", show_default=False)
+CRS = typer.Option("wgs84", "--crs",
+                   help="Coordinates of the file: wgs84 | cgcs2000 | gcj02 | bd09 | EPSG:n.")
+ENCODING = typer.Option(None, "--encoding",
+                        help="Text encoding (CSV, Shapefile .dbf), e.g. gbk; detected if unset.")
+SHEET = typer.Option(None, "--sheet", help="XLSX sheet (name or 1-based number) or GPKG layer.")
+SOURCE = typer.Option(None, "--source", help="Source name for re-import matching "
+                      "(default: the file name).")
+SHOWN = 20
+
+
+def _run(fn: Callable[..., ImportResult], path: Path, **options: Any) -> None:
+    from geo.db.connect import connect
+    from geo.settings import get_settings
+
+    with connect(get_settings()) as conn:
+        result = fn(conn, path, progress=sys.stderr.isatty(), **options)
+    _summary(result, path)
+
+
+def _listing(title: str, problems: list[Problem]) -> None:
+    if not problems:
+        return
+    typer.echo(f"{title} ({len(problems)}):")
+    for p in problems[:SHOWN]:
+        typer.echo(f"  - {p}")
+    if len(problems) > SHOWN:
+        typer.echo(f"  … and {len(problems) - SHOWN} more")
+
+
+def _summary(result: ImportResult, path: Path) -> None:
+    details = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.details.items())
+    typer.secho(f"imported {result.count} {result.entity} from {path.name}"
+                + (f" ({details})" if details else ""), fg=typer.colors.GREEN)
+    _listing("repaired", result.repaired)
+    _listing("warnings", result.warnings)
+
+
+@app.command()
+@friendly
+def areas(path: Path = PATH, crs: str = CRS, encoding: str | None = ENCODING,
+          sheet: str | None = SHEET) -> None:
+    """Districts, streets and communities (code, name, polygon); parents from code prefixes."""
+    from geo.importers.areas import import_areas
+
+    _run(import_areas, path, crs=crs, encoding=encoding, sheet=sheet)
+
+
+@app.command()
+@friendly
+def grids(path: Path = PATH,
+          layer: str = typer.Option(..., "--layer", help="Layer theme: unified (综合), 党建, "
+                                    "综治, 城管, 应急 …"),
+          scope: str = typer.Option(..., "--scope", help="Area code the layer covers."),
+          layer_name: str | None = typer.Option(None, "--layer-name", help="Layer title."),
+          crs: str = CRS, encoding: str | None = ENCODING, sheet: str | None = SHEET) -> None:
+    """Grids into a new generation of a layer (active if the first, else a draft)."""
+    from geo.importers.grids import import_grids
+
+    _run(import_grids, path, layer=layer, scope=scope, layer_name=layer_name, crs=crs,
+         encoding=encoding, sheet=sheet)
+
+
+@app.command()
+@friendly
+def buildings(path: Path = PATH, crs: str = CRS, source: str | None = SOURCE,
+              encoding: str | None = ENCODING, sheet: str | None = SHEET) -> None:
+    """Buildings (address, households, residents, floors; footprint or point)."""
+    from geo.importers.buildings import import_buildings
+
+    _run(import_buildings, path, crs=crs, source=source, encoding=encoding, sheet=sheet)
+
+
+@app.command()
+@friendly
+def facilities(path: Path = PATH, crs: str = CRS, source: str | None = SOURCE,
+               encoding: str | None = ENCODING, sheet: str | None = SHEET) -> None:
+    """Service facilities (category, name, address, phone, hours, floor area; point)."""
+    from geo.importers.facilities import import_facilities
+
+    _run(import_facilities, path, crs=crs, source=source, encoding=encoding, sheet=sheet)
+
+
+@app.command()
+@friendly
+def people(path: Path = PATH, encoding: str | None = ENCODING,
+           sheet: str | None = SHEET) -> None:
+    """People from a roster (name, phone, gender, birth year, party status, home address)."""
+    from geo.importers.people import import_people
+
+    _run(import_people, path, encoding=encoding, sheet=sheet)
+
+
+@app.command()
+@friendly
+def roles(path: Path = PATH,
+          theme: str | None = typer.Option(None, "--theme", help="Layer theme of grid codes."),
+          encoding: str | None = ENCODING, sheet: str | None = SHEET) -> None:
+    """Role assignments (person by name and phone; grid, building or community; dates)."""
+    from geo.importers.roles import import_roles
+
+    _run(import_roles, path, theme=theme, encoding=encoding, sheet=sheet)
