@@ -34,8 +34,28 @@ def friendly(fn: F) -> F:
         except OSError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
+        except Exception as exc:  # database errors arrive from psycopg or via SQLAlchemy
+            message = _database_message(exc)
+            if message is None:
+                raise
+            typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _database_message(exc: BaseException) -> str | None:
+    import psycopg
+    import sqlalchemy.exc
+
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    if isinstance(exc, psycopg.OperationalError):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreachable"
+        return f"cannot reach the database ({first}); is it up? try `gridgov db up`"
+    if isinstance(exc, psycopg.Error):
+        return f"database error: {str(exc).strip().splitlines()[0]}"
+    return None
 
 
 def _register() -> None:
