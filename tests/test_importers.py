@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,7 +20,7 @@ import psycopg
 import pytest
 from shapely.geometry import Point, Polygon, box
 
-from geo.errors import ImportRejected
+from geo.errors import ImportRejected, InvalidInput
 from geo.importers.areas import import_areas
 from geo.importers.buildings import import_buildings
 from geo.importers.facilities import import_facilities
@@ -205,6 +206,15 @@ def test_grids_unknown_community_and_scope(district, tmp_path):
     assert "scope area '110199' is not in the database" in message
 
 
+def test_grid_reaching_outside_its_community_is_reported(district, tmp_path):
+    path = tmp_path / "wide.geojson"
+    frame([{"code": C_SW + "001", "name": "越界网格"}],
+          [box(116.38, 39.88, 116.42, 39.91)]).to_file(path)
+    result = import_grids(district, path, layer="应急", scope=DISTRICT)
+    assert [p.where for p in result.warnings] == ["feature 1"]
+    assert "25.0% of its area outside its community" in result.warnings[0].what
+
+
 # ---------------------------------------------------------------- buildings
 
 
@@ -230,13 +240,16 @@ def test_buildings_gbk_csv_and_bd09(district, tmp_path):
     path = tmp_path / "gbk.csv"
     text = f"楼栋地址,户数,常住人口,社区,lng,lat\n银闸胡同2号,80,,银闸社区,{bd.lon},{bd.lat}\n"
     path.write_bytes(text.encode("gbk"))
-    assert import_buildings(district, path, crs="bd09").count == 1
+    result = import_buildings(district, path, crs="bd09")
+    assert result.count == 1
     row = district.execute(
         "SELECT households, residents, community_code, ST_Distance(geom::geography, "
         "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography) FROM buildings "
         "WHERE address = '银闸胡同2号'", HOME).fetchone()
     assert row[:3] == (80, 0, C_NW)  # the given community wins over the map …
     assert row[3] < 0.5
+    assert [str(w) for w in result.warnings] == [  # … and the disagreement is reported
+        f"row 1 (line 2): community {C_NW} given, but the location lies in {C_SW}"]
 
 
 def test_buildings_shapefile_gbk_with_and_without_cpg(district, tmp_path):
@@ -251,11 +264,15 @@ def test_buildings_shapefile_gbk_with_and_without_cpg(district, tmp_path):
     assert any("GBK" in w.what for w in result.warnings)
     assert import_buildings(district, tmp_path / "no_cpg.shp", encoding="gbk",
                             source="again").count == 1
+    with zipfile.ZipFile(tmp_path / "zipped.zip", "w") as z:
+        for suffix in ("shp", "shx", "dbf", "prj", "cpg"):
+            z.write(tmp_path / f"with_cpg.{suffix}", f"with_cpg.{suffix}")
+    assert import_buildings(district, tmp_path / "zipped.zip").count == 1
     rows = district.execute(
         "SELECT name, households, ST_Equals(footprint, ST_GeomFromText(%s, 4326)), "
         "ST_Covers(footprint, geom) FROM buildings WHERE address = '东华门大街5号'",
         (footprint.wkt,)).fetchall()
-    assert rows == [("五号楼", 42, True, True)] * 3
+    assert rows == [("五号楼", 42, True, True)] * 4
 
 
 def test_buildings_xlsx_bad_rows_named_by_spreadsheet_row(district, tmp_path):
@@ -279,6 +296,30 @@ def test_buildings_xlsx_bad_rows_named_by_spreadsheet_row(district, tmp_path):
                      "row 9: 经度 '东经116' is not a number"):
         assert expected in message, message
     assert "row 2:" not in message
+
+
+def test_xlsx_sheet_by_name_with_progress_bar(district, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表为楼栋清单"])
+    sheet = book.create_sheet("楼栋")
+    sheet.append(["地址", "户数", "经度", "纬度"])
+    sheet.append(["银闸胡同9号", 12, 116.39, 39.92])
+    book.save(tmp_path / "two_sheets.xlsx")
+    result = import_buildings(district, tmp_path / "two_sheets.xlsx", sheet="楼栋",
+                              progress=True)
+    assert (result.count, result.details["without_grid"]) == (1, 1)
+    message = rejected(district, import_buildings, tmp_path / "two_sheets.xlsx")
+    assert "two_sheets.xlsx [sheet 说明]" in message and "missing required column" in message
+
+
+def test_empty_file_and_unknown_format(district, tmp_path):
+    (tmp_path / "empty.csv").write_text("地址,户数,经度,纬度\n", encoding="utf-8")
+    assert "file: no rows to import" in rejected(district, import_buildings,
+                                                 tmp_path / "empty.csv")
+    (tmp_path / "b.dwg").write_bytes(b"AC1015")
+    with pytest.raises(InvalidInput, match="unsupported file type .dwg"):
+        import_buildings(district, tmp_path / "b.dwg")
 
 
 def test_buildings_csv_rows_are_data_rows_and_csv_missing_coordinates(district, tmp_path):

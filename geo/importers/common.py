@@ -45,6 +45,8 @@ def load(path: str | Path, table: cols.Aliases, required: Sequence[str], *, crs:
     problems = Problems(Path(path).name)
     source = read_source(path, problems, encoding=encoding, sheet=sheet)
     headers = [str(h) for h in source.frame.columns]
+    if len(source.frame) == 0:
+        problems.error("file", "no rows to import")
     mapping = cols.map_columns(headers, table, required, problems)
     if allowed is None:
         return Loaded(source, problems, mapping, None)

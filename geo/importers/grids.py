@@ -126,6 +126,25 @@ def _write(conn: psycopg.Connection, loaded: Loaded, grids: list[GridRow], layer
     return copy_rows(conn, "grids", columns, rows)
 
 
+_OUTSIDE = """
+SELECT g.code, round((100 * ST_Area(ST_Difference(g.geom, a.geom)::geography)
+                      / nullif(ST_Area(g.geom::geography), 0))::numeric, 1)
+FROM grids g JOIN areas a ON a.code = g.community_code
+WHERE g.layer_id = %s AND NOT ST_Covers(a.geom, g.geom)
+  AND ST_Area(ST_Difference(g.geom, a.geom)::geography)
+      > greatest(1.0, 0.001 * ST_Area(g.geom::geography))
+"""
+
+
+def _warn_outside(conn: psycopg.Connection, loaded: Loaded, grids: list[GridRow],
+                  layer_id: int) -> None:
+    """A grid should lie in its community; slivers (≤ 1 m² or 0.1 %) from digitising pass."""
+    at = {g.code: g.at for g in grids}
+    for code, share in fetch_pairs(conn, _OUTSIDE, (layer_id,)):
+        loaded.problems.warn(at[code], f"grid {code} reaches {share}% of its area outside "
+                             "its community")
+
+
 def _check_scope(conn: psycopg.Connection, theme: str, scope: str, problems: Problems) -> None:
     if not theme or len(theme) > 40:
         problems.error("layer", f"layer theme {theme!r} must be 1–40 characters")
@@ -149,5 +168,6 @@ def import_grids(conn: psycopg.Connection, path: str | Path, *, layer: str, scop
         with database_errors(loaded.problems.source):
             layer_id, generation, status = create_layer(conn, theme, scope, layer_name)
             n = _write(conn, loaded, grids, layer_id)
+            _warn_outside(conn, loaded, grids, layer_id)
     return loaded.problems.result("grids", n, layer_id=layer_id, theme=theme,
                                   generation=generation, status=status)

@@ -10,6 +10,7 @@ start date) is skipped, so a roster can be re-imported.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,13 +82,17 @@ WHERE l.status = 'active' AND g.valid_to IS NULL AND g.code = ANY(%s)
 """
 
 
+def _digits(stored_phone: str) -> str:
+    return re.sub(r"[\s\-]", "", stored_phone)
+
+
 def _person(row: Row, look: Lookups) -> int | None:
     name, ph = row.required("name"), row.get("phone", phone)
     if name is None:
         return None
     matches = look.people.get(name, [])
     if ph is not None:
-        matches = [m for m in matches if m[1] is not None and m[1] == ph]
+        matches = [m for m in matches if m[1] is not None and _digits(m[1]) == ph]
     if len(matches) == 1:
         return matches[0][0]
     who = f"{name} / {ph}" if ph else name
