@@ -318,7 +318,7 @@ def test_empty_file_and_unknown_format(district, tmp_path):
     assert "file: no rows to import" in rejected(district, import_buildings,
                                                  tmp_path / "empty.csv")
     (tmp_path / "b.dwg").write_bytes(b"AC1015")
-    with pytest.raises(InvalidInput, match="unsupported file type .dwg"):
+    with pytest.raises(InvalidInput, match=r"unsupported file type \.dwg"):
         import_buildings(district, tmp_path / "b.dwg")
 
 
