@@ -70,13 +70,14 @@ def party_status(value: Any, label: str) -> str | None:
     return choice(s, label, PARTY_STATUS)
 
 
-def _check_row(row: Row, extra: list[str]) -> PersonRow | None:
+def _check_row(row: Row, extra: dict[str, Any]) -> PersonRow | None:
+    """``extra``: cells of columns we do not know, kept as attributes."""
     name = row.required("name")
     person = PersonRow(row.at, name or "", row.get("phone", phone),
                        row.get("gender", choice, GENDERS), row.get("birth_year", birth_year),
                        row.get("party_status", party_status), row.get("address"),
                        row.get("home_unit"))
-    person.attributes = {h: text(row.raw(h)) for h in extra if text(row.raw(h)) is not None}
+    person.attributes = {h: t for h, v in extra.items() if (t := text(v)) is not None}
     return person if name else None
 
 
@@ -91,12 +92,12 @@ def _homes(conn: psycopg.Connection, addresses: set[str]) -> dict[str, list[int]
 
 def _check(loaded: Loaded, conn: psycopg.Connection,
            progress: bool) -> list[tuple[PersonRow, int | None]]:
-    extra = [str(h) for h in loaded.source.frame.columns if h not in loaded.columns.values()]
+    frame = loaded.source.frame
+    extra = [h for h in frame.columns if h not in loaded.columns.values()]
     seen: dict[object, int] = {}
     people: list[PersonRow] = []
     for row in loaded.rows(progress):
-        row.cells = {**row.cells, **{h: loaded.source.frame.at[row.at, h] for h in extra}}
-        p = _check_row(row, extra)
+        p = _check_row(row, {str(h): frame.at[row.at, h] for h in extra})
         if p is not None and p.phone is not None:
             duplicates(loaded.problems, row.at, (p.name, p.phone), seen,
                        f"person {p.name} / {p.phone}")

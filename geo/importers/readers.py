@@ -116,12 +116,12 @@ def _read_vector(p: Path, problems: Problems, encoding: str | None,
             meta, _, wkb, fields = pyogrio.raw.read(p, layer=layer_arg, encoding=enc)
         except _PYOGRIO_ERRORS as exc:
             raise InvalidInput(f"{p.name}: cannot be read: {exc}") from None
-    problems.labels = [f"feature {i + 1}" for i in range(len(fields[0]) if fields else
-                                                          (0 if wkb is None else len(wkb)))]
+    n = len(fields[0]) if len(fields) else (0 if wkb is None else len(wkb))
+    problems.labels = [f"feature {i + 1}" for i in range(n)]
     frame = pd.DataFrame({str(n): np.asarray(col, dtype=object)
                           for n, col in zip(meta["fields"], fields, strict=True)})
     if frame.shape[1] == 0:
-        frame = pd.DataFrame(index=range(len(problems.labels)))
+        frame = pd.DataFrame(index=range(n))
     geoms = None if wkb is None else decode_wkb(list(wkb), problems)
     crs = pyproj.CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
     return Source(p.name, frame, geoms, crs, encoding=enc or meta.get("encoding"))
