@@ -62,13 +62,17 @@ def db_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def demo_url(db_url: str) -> str:
-    """The test database with the default demo city loaded once for the session."""
+def demo_url() -> Iterator[str]:
+    """A second test database with the default demo city, loaded once for the session
+    (kept apart from ``db_url`` so importer tests start from an empty schema)."""
     from geo.demo.load import load_demo
 
-    with psycopg.connect(db_url) as conn:
+    url = fresh_database("_demo")
+    migrate.upgrade(url)
+    with psycopg.connect(url) as conn:
         load_demo(conn, seed=20240320, scale=1, progress=False)
-    return db_url
+    yield url
+    drop(url)
 
 
 @pytest.fixture
