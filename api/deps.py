@@ -17,7 +17,8 @@ AREA_CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:

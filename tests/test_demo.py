@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import psycopg
-import pytest
 import pyproj
+import pytest
 
 from geo.boundaries import district
 from geo.crs import metric_epsg, to_metric

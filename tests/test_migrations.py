@@ -31,12 +31,12 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_downgrade_upgrade(scratch: str) -> None:
     migrate.upgrade(scratch)
     assert migrate.current(scratch) == "0001"
-    assert TABLES <= _tables(scratch)
+    assert _tables(scratch) >= TABLES
     migrate.downgrade(scratch, "base")
     assert migrate.current(scratch) is None
     assert _tables(scratch) & TABLES == set()
     migrate.upgrade(scratch)
-    assert TABLES <= _tables(scratch)
+    assert _tables(scratch) >= TABLES
 
 
 def test_every_geometry_column_is_4326_and_indexed(db_url: str) -> None:

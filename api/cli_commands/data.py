@@ -17,10 +17,9 @@ def demo(
 ) -> None:
     """Load the demo city inside the real 碧江区 boundary (synthetic names and phones)."""
     with connect(get_settings()) as conn:
-        if is_loaded(conn):
-            if if_empty:
-                typer.echo("demo city already loaded")
-                return
+        if if_empty and is_loaded(conn):
+            typer.echo("demo city already loaded")
+            return
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       transient=False) as bar:
             task = bar.add_task("demo city", total=None)

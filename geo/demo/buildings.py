@@ -61,7 +61,7 @@ def place_buildings(rng: np.random.Generator, city: City) -> None:
     from geo.demo.city import Building
 
     lat = city.lattice
-    col_names, row_names = city.road_names
+    row_names = city.road_names[1]
     used_compounds: set[str] = set()
     for b, total in enumerate(city.households):
         if total <= 0:
@@ -90,7 +90,7 @@ def place_buildings(rng: np.random.Generator, city: City) -> None:
             per_compound[half] += 1
             cname = city.compounds[compound_ids[half]][0]
             addr = f"{road}{number + 2 * half}号{cname}{per_compound[half]}栋"
-            residents = int(round(size * rng.uniform(2.4, 3.1)))
+            residents = round(size * rng.uniform(2.4, 3.1))
             city.buildings.append(Building(
                 addr, compound_ids[half], int(size), residents, _floors(rng, int(size)),
                 _footprint(quad, u, v, du, dv), b))

@@ -149,7 +149,7 @@ def _make_grids(city: City, n_base: int, weight: np.ndarray) -> None:
     dedicated = _carve_dedicated(city, pending)
     city.block_grid = np.zeros(len(lat.blocks), int)
     for comm, parts in pending:
-        entries = [("base", None, p, "") for p in parts]
+        entries: list[tuple[str, str | None, np.ndarray, str]] = [("base", None, p, "") for p in parts]
         entries += [("dedicated", t, np.array([b]), label) for (c, t, b, label) in dedicated
                     if c == comm.code]
         geoms = [_union(lat, e[2]) for e in entries]
@@ -224,7 +224,7 @@ def build_city(rng: np.random.Generator, district_code: str, district_metric: sh
     from geo.demo.buildings import place_buildings, place_facilities
 
     f = np.sqrt(scale)
-    lat = build_lattice(rng, center, int(round(32 * f)), int(round(26 * f)), district_metric)
+    lat = build_lattice(rng, center, round(32 * f), round(26 * f), district_metric)
     col_names = names.unique_words(rng, names.ROAD_WORDS, lat.nx + 1, "路")
     row_names = names.unique_words(rng, names.ROAD_WORDS, lat.ny + 1, "大道")
     hh = block_households(rng, lat, HOUSEHOLDS_PER_GRID * 197 * scale)

@@ -8,6 +8,7 @@ so they follow roads by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -60,7 +61,7 @@ def build_lattice(
     return lat
 
 
-def bilinear(quad: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def bilinear(quad: np.ndarray, u: Any, v: Any) -> np.ndarray:
     """Map unit-square (u, v) into a quadrilateral SW, SE, NE, NW."""
     sw, se, ne, nw = quad
     u = np.asarray(u)[..., None]

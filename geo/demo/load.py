@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -92,7 +93,7 @@ def load_demo(conn: psycopg.Connection, seed: int = SEED, scale: int = 1, progre
 
 
 def _write_areas(conn: psycopg.Connection, city: City) -> None:
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     present = {r[0] for r in conn.execute("SELECT code FROM areas WHERE level = 'district'")}
     for d in load_districts():
         if d.adcode not in present:

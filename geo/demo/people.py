@@ -33,9 +33,12 @@ CHANNELS = ["resident_page", "grid_worker", "hotline", "mailbox"]
 
 @dataclass
 class Roster:
-    people: list[tuple] = field(default_factory=list)  # name, phone, gender, birth_year, home_building, unit, party
-    roles: list[tuple] = field(default_factory=list)  # person, role, grid, building, area, unit, from, published, work_phone
-    party_orgs: list[tuple] = field(default_factory=list)  # kind, name, area, grid, building, secretary, members
+    # name, phone, gender, birth_year, home_building, unit, party
+    people: list[tuple] = field(default_factory=list)
+    # person, role, grid, building, area, unit, from, published, work_phone
+    roles: list[tuple] = field(default_factory=list)
+    # kind, name, area, grid, building, secretary, members
+    party_orgs: list[tuple] = field(default_factory=list)
     units: list[tuple] = field(default_factory=list)  # name, kind
     registrations: list[tuple] = field(default_factory=list)  # unit, community, date, posts, projects
     issues: list[tuple] = field(default_factory=list)
@@ -97,10 +100,10 @@ def _grid_workers(rng: np.random.Generator, r: Roster, p: _People, base: list[in
     for g in base:
         if g in leaderless:
             continue
-        k = full_worker.get(g)
-        if k is None:
-            k = p.new()
-        r.roles.append((k, "grid_leader", g, None, None, None, _start(rng), True, None))
+        leader = full_worker.get(g)
+        if leader is None:
+            leader = p.new()
+        r.roles.append((leader, "grid_leader", g, None, None, None, _start(rng), True, None))
     # A few grids are left without a part-time worker, so coverage indicators have work to do.
     uncovered = set(rng.choice(base, 3 * scale, replace=False).tolist()) - set(full)
     share = np.where([g in uncovered for g in base], 0.0, grid_hh)

@@ -46,7 +46,7 @@ async def one_feature(conn: AsyncConnection, query: sql.Composable, params: dict
     return str(row[0])
 
 
-async def rows(conn: AsyncConnection, query: sql.Composable,
+async def rows(conn: AsyncConnection, query: sql.SQL | sql.Composed,
                params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     from psycopg.rows import dict_row
 
