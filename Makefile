@@ -48,7 +48,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/gridgov db up
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/demo_load.py
 
 clean-db:
 	-$(BIN)/gridgov db down

@@ -184,6 +184,7 @@ def _add(city: City, rng: np.random.Generator, cat: str, block: int, name: str,
     row = city.road_names[1][int(city.lattice.ij[block][1]) % len(city.road_names[1])]
     addr = f"{row}{int(rng.integers(1, 400))}号"
     phone = f"0856-52{int(rng.integers(0, 100000)):05d}"
-    same = sum(1 for f in city.facilities if f.name.startswith(name))
+    same = city.facility_names.get(name, 0)
+    city.facility_names[name] = same + 1
     city.facilities.append(Facility(cat, name + (f"（{same + 1}店）" if same else ""), addr, phone,
                                     hours, off_hours, area, point, block))

@@ -79,6 +79,7 @@ class City:
     facilities: list[Facility] = field(default_factory=list)
     layers: dict[str, list[tuple[str, str, shapely.Geometry]]] = field(default_factory=dict)
     network: WalkNetwork | None = None
+    facility_names: dict[str, int] = field(default_factory=dict)
     block_community: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     block_grid: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     road_names: tuple[list[str], list[str]] = ([], [])

@@ -51,13 +51,14 @@ class _People:
         self.names = names.person_names(rng, expected)
         self.phones = names.phones(rng, expected)
         hh = np.array([b.households for b in city.buildings], float)
-        self.home_p = hh / hh.sum()
+        # Homes drawn in one go: one weighted draw per person would cost O(buildings) each.
+        self.homes = rng.choice(len(hh), size=expected, p=hh / hh.sum())
         self.rows: list[tuple] = []
 
     def new(self, home: int | None = None, party: str | None = None) -> int:
         k = len(self.rows)
         if home is None:
-            home = int(self.rng.choice(len(self.home_p), p=self.home_p))
+            home = int(self.homes[k])
         floors = self.city.buildings[home].floors
         unit = f"{self.rng.integers(1, 4)}单元{self.rng.integers(1, floors + 1)}{self.rng.integers(1, 5):02d}"
         gender = "F" if self.rng.random() < 0.52 else "M"
