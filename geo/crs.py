@@ -78,17 +78,22 @@ def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[Array, Array]:
     return x + dlon, y + dlat
 
 
+def _invert(forward: Any, tx: Array, ty: Array, x: Array, y: Array) -> tuple[Array, Array]:
+    """Solve forward(x, y) = (tx, ty) by fixed-point iteration from (x, y): both offsets are
+    small and smooth, so each step removes most of the remaining error."""
+    for _ in range(_MAX_ITER):
+        fx, fy = forward(x, y)
+        ex, ey = fx - tx, fy - ty
+        x, y = x - ex, y - ey
+        if np.all(np.abs(ex) < _ITER_TOL_DEG) and np.all(np.abs(ey) < _ITER_TOL_DEG):
+            break
+    return x, y
+
+
 def gcj02_to_wgs84(lon: Any, lat: Any) -> tuple[Array, Array]:
     """Invert the GCJ-02 formula by fixed-point iteration (converges in a few steps)."""
     gx, gy = _as_arrays(lon, lat)
-    wx, wy = gx.copy(), gy.copy()
-    for _ in range(_MAX_ITER):
-        fx, fy = wgs84_to_gcj02(wx, wy)
-        ex, ey = fx - gx, fy - gy
-        wx, wy = wx - ex, wy - ey
-        if np.all(np.abs(ex) < _ITER_TOL_DEG) and np.all(np.abs(ey) < _ITER_TOL_DEG):
-            break
-    return wx, wy
+    return _invert(wgs84_to_gcj02, gx, gy, gx.copy(), gy.copy())
 
 
 def gcj02_to_bd09(lon: Any, lat: Any) -> tuple[Array, Array]:
@@ -104,14 +109,7 @@ def bd09_to_gcj02(lon: Any, lat: Any) -> tuple[Array, Array]:
     x, y = bx - 0.0065, by - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    gx, gy = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(_MAX_ITER):
-        fx, fy = gcj02_to_bd09(gx, gy)
-        ex, ey = fx - bx, fy - by
-        gx, gy = gx - ex, gy - ey
-        if np.all(np.abs(ex) < _ITER_TOL_DEG) and np.all(np.abs(ey) < _ITER_TOL_DEG):
-            break
-    return gx, gy
+    return _invert(gcj02_to_bd09, bx, by, z * np.cos(theta), z * np.sin(theta))
 
 
 def wgs84_to_bd09(lon: Any, lat: Any) -> tuple[Array, Array]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -75,10 +76,9 @@ def demo_url() -> Iterator[str]:
     drop(url)
 
 
-@pytest.fixture
-def conn(demo_url: str) -> Iterator[psycopg.Connection]:
-    """A connection inside a transaction that is rolled back after the test."""
-    with psycopg.connect(demo_url) as c:
+@contextmanager
+def _rolled_back(url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(url) as c:
         # An open outer transaction turns the code's own ``conn.transaction()`` blocks into
         # savepoints, so nothing a test writes outlives it.
         c.execute("SELECT 1")
@@ -89,14 +89,17 @@ def conn(demo_url: str) -> Iterator[psycopg.Connection]:
 
 
 @pytest.fixture
+def conn(demo_url: str) -> Iterator[psycopg.Connection]:
+    """A connection to the demo city inside a transaction rolled back after the test."""
+    with _rolled_back(demo_url) as c:
+        yield c
+
+
+@pytest.fixture
 def db_conn(db_url: str) -> Iterator[psycopg.Connection]:
-    """Like ``conn`` but on the bare migrated database (no demo city needed)."""
-    with psycopg.connect(db_url) as c:
-        c.execute("SELECT 1")
-        try:
-            yield c
-        finally:
-            c.rollback()
+    """Like ``conn`` but on the bare migrated database (no demo city)."""
+    with _rolled_back(db_url) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")
