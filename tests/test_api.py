@@ -126,3 +126,23 @@ def test_openapi_and_docs(http: httpx.Client) -> None:
 def test_responses_are_gzipped_when_asked(http: httpx.Client) -> None:
     r = http.get("/api/v1/buildings", headers={"Accept-Encoding": "gzip"})
     assert r.headers.get("content-encoding") == "gzip"
+
+
+def test_capped_answers_say_how_many_matched(http: httpx.Client) -> None:
+    fc = http.get("/api/v1/buildings", params={"limit": 5, "within": "520602001"}).json()
+    assert fc["numberReturned"] == 5 == len(fc["features"])
+    assert fc["numberMatched"] > 5
+    full = http.get("/api/v1/buildings", params={"within": "520602001"}).json()
+    assert full["numberMatched"] == full["numberReturned"] == fc["numberMatched"]
+
+
+def test_within_narrows_layers_without_area_codes(http: httpx.Client) -> None:
+    comm = http.get("/api/v1/areas", params={"level": "community", "within": "520602002"}).json()
+    assert comm and all(c["code"].startswith("520602002") for c in comm)
+    code = comm[0]["code"]
+    district = http.get("/api/v1/grids", params={"theme": "应急", "within": "520602"}).json()
+    local = http.get("/api/v1/grids", params={"theme": "应急", "within": code}).json()
+    assert 0 < len(local["features"]) < len(district["features"]) / 4
+    edges = http.get("/api/v1/walk-network", params={"within": code}).json()
+    all_edges = http.get("/api/v1/walk-network", params={"within": "520602"}).json()
+    assert 0 < edges["numberMatched"] < all_edges["numberMatched"] / 10

@@ -78,3 +78,33 @@ def test_clicking_a_grid_shows_its_details(browser: Browser, live_server: str) -
     page.wait_for_selector("#info table", timeout=5_000)
     info = page.text_content("#info") or ""
     assert "户数" in info and ("网格" in info or "楼栋" in info or "设施" in info)
+
+
+def test_names_from_data_are_shown_as_text_not_markup(browser: Browser, live_server: str,
+                                                      demo_url: str) -> None:
+    import psycopg
+
+    evil = '<img src=x onerror="window.__owned=1">便利店'
+    with psycopg.connect(demo_url, autocommit=True) as c:
+        fid = c.execute(
+            "INSERT INTO facilities (category, name, community_code, geom) SELECT "
+            "'convenience_store', %s, community_code, ST_Centroid(geom) FROM grids "
+            "WHERE code LIKE '520602001%%' ORDER BY code LIMIT 1 RETURNING id, "
+            "ST_X(geom), ST_Y(geom)", (evil,)).fetchone()
+    assert fid is not None
+    try:
+        page = browser.new_page()
+        page.goto(f"{live_server}/#17/{fid[2]}/{fid[1]}")
+        page.wait_for_selector("body[data-loaded]", timeout=60_000)
+        page.wait_for_function("window.gridgovMap.loaded()", timeout=30_000)
+        page.wait_for_timeout(500)
+        xy = page.evaluate(f"() => window.gridgovMap.project([{fid[1]}, {fid[2]}])")
+        box = page.locator("#map").bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + xy["x"], box["y"] + xy["y"])
+        page.wait_for_selector("#info table", timeout=5_000)
+        assert "<img" in (page.text_content("#info h2") or "")
+        assert page.evaluate("() => window.__owned") is None
+    finally:
+        with psycopg.connect(demo_url, autocommit=True) as c:
+            c.execute("DELETE FROM facilities WHERE id = %s", (fid[0],))

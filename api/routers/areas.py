@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import ConnDep, area_code
+from api.deps import ConnDep, WithinDep, area_code
 from geo.db.queries import areas as q
 
 router = APIRouter(tags=["areas"])
@@ -19,6 +19,7 @@ Fmt = Annotated[Literal["json", "geojson"], Query(description="json: list; geojs
 @router.get("/areas", summary="List areas by level and parent")
 async def list_areas(
     conn: ConnDep,
+    within: WithinDep,
     level: Level | None = None,
     parent: Annotated[str | None, Query(description="Parent area code")] = None,
     f: Fmt = "json",
@@ -26,9 +27,9 @@ async def list_areas(
 ) -> Any:
     parent = area_code(parent, "parent")
     if f == "geojson":
-        body = await q.areas_geojson(conn, level, parent, simplify)
+        body = await q.areas_geojson(conn, level, parent, simplify, within)
         return Response(body, media_type=GEOJSON)
-    return await q.list_areas(conn, level, parent)
+    return await q.list_areas(conn, level, parent, within)
 
 
 @router.get("/areas/{code}", summary="One area as a GeoJSON feature")

@@ -71,11 +71,14 @@
     grid_code: "网格编码", category_name: "类别", opening_hours: "营业时间", phone: "电话",
     floor_area_m2: "面积（㎡）", dedicated_type: "专属类型", level: "层级", area_km2: "面积（km²）" };
 
+  // Names come from imported files and OSM: never let them become markup.
+  const esc = (v) => String(v).replace(/[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
   function showInfo(title, props) {
     const rows = Object.entries(LABELS).filter(([k]) => props[k] !== undefined && props[k] !== null)
-      .map(([k, label]) => `<tr><td>${label}</td><td>${String(props[k])
-        .replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c])}</td></tr>`);
-    document.getElementById("info").innerHTML = `<h2>${title}</h2><table>${rows.join("")}</table>`;
+      .map(([k, label]) => `<tr><td>${label}</td><td>${esc(props[k])}</td></tr>`);
+    document.getElementById("info").innerHTML = `<h2>${esc(title)}</h2><table>${rows.join("")}</table>`;
   }
 
   function layerToggles() {
@@ -96,9 +99,7 @@
     const [district, streets, communities, grids, buildings, facilities, roads] = await Promise.all([
       getJSON(`${api}/areas/${code}`),
       getJSON(`${api}/areas?level=street&parent=${code}&f=geojson`),
-      getJSON(`${api}/areas?level=community&f=geojson&parent=`).then((fc) => ({
-        type: "FeatureCollection",
-        features: fc.features.filter((f) => f.properties.code.startsWith(code)) })),
+      getJSON(`${api}/areas?level=community&f=geojson&within=${code}`),
       getJSON(`${api}/grids?${q}`),
       getJSON(`${api}/buildings?${q}`),
       getJSON(`${api}/facilities?${q}`),
@@ -120,9 +121,12 @@
     const focus = grids.features.length ? grids : data.districts;
     if (!location.hash || document.body.dataset.loaded) map.fitBounds(bboxOf(focus), { padding: 30, duration: 0 });
     const n = (fc) => fc.features.length.toLocaleString("zh-CN");
+    const cut = Object.entries(data).filter(([, fc]) => fc.numberMatched > fc.numberReturned)
+      .map(([id]) => id);
     setStatus(grids.features.length
       ? `已加载：${n(streets)} 个街道、${n(communities)} 个社区、${n(grids)} 个网格、${n(buildings)} 栋楼、${n(facilities)} 个设施`
-      : `已加载区县边界（该区县暂无网格数据）`);
+      : `已加载区县边界（该区县暂无网格数据）`) ;
+    if (cut.length) setStatus(`${statusEl.textContent}（部分图层已截断：${cut.join("、")}）`);
     document.body.dataset.loaded = code;
   }
 

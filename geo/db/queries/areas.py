@@ -17,8 +17,13 @@ _COLUMNS = sql.SQL(
 )
 
 
-def _where(level: str | None, parent: str | None) -> tuple[sql.Composable, dict[str, Any]]:
-    clauses, params = [sql.SQL("TRUE")], {}
+def _where(level: str | None, parent: str | None, within: str | None = None
+           ) -> tuple[sql.Composable, dict[str, Any]]:
+    clauses: list[sql.Composable] = [sql.SQL("TRUE")]
+    params: dict[str, Any] = {}
+    if within:
+        clauses.append(sql.SQL("left(a.code, %(wlen)s) = %(within)s"))
+        params.update(within=within, wlen=len(within))
     if level:
         clauses.append(sql.SQL("a.level = %(level)s"))
         params["level"] = level
@@ -28,9 +33,9 @@ def _where(level: str | None, parent: str | None) -> tuple[sql.Composable, dict[
     return sql.SQL(" AND ").join(clauses), params
 
 
-async def list_areas(conn: AsyncConnection, level: str | None, parent: str | None
-                     ) -> list[dict[str, Any]]:
-    where, params = _where(level, parent)
+async def list_areas(conn: AsyncConnection, level: str | None, parent: str | None,
+                     within: str | None = None) -> list[dict[str, Any]]:
+    where, params = _where(level, parent, within)
     q = sql.SQL(
         "SELECT {cols}, ARRAY[ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)]"
         " AS bbox FROM areas a WHERE {where} ORDER BY a.code"
@@ -42,9 +47,11 @@ async def list_areas(conn: AsyncConnection, level: str | None, parent: str | Non
 
 
 async def areas_geojson(conn: AsyncConnection, level: str | None, parent: str | None,
-                        simplify_m: float = 0.0) -> str:
-    where, params = _where(level, parent)
-    params["tol"] = simplify_m / 111_320.0  # degrees; only a display tolerance, never measured
+                        simplify_m: float = 0.0, within: str | None = None) -> str:
+    where, params = _where(level, parent, within)
+    # A display tolerance only, never a measurement: metres to degrees of latitude (east-west
+    # it is 1/cos(lat) coarser, which does not matter for drawing).
+    params["tol"] = simplify_m / 111_320.0
     q = sql.SQL(
         "SELECT {cols}, CASE WHEN %(tol)s > 0 THEN ST_SimplifyPreserveTopology(a.geom, %(tol)s) "
         "ELSE a.geom END AS geom FROM areas a WHERE {where} ORDER BY a.code"

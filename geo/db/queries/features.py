@@ -28,65 +28,64 @@ def _within(code: str | None, column: str, params: dict[str, Any]) -> sql.Compos
 
 async def grids_geojson(conn: AsyncConnection, theme: str, within: str | None,
                         bbox: BBox | None, limit: int) -> str:
-    params: dict[str, Any] = {"theme": theme, "limit": limit}
+    params: dict[str, Any] = {"theme": theme}
     q = sql.SQL(
         "SELECT g.code AS id, g.code, g.name, g.kind, g.dedicated_type, g.community_code, "
         "g.households, g.residents, l.theme, l.generation, g.geom "
         "FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
         "WHERE l.theme = %(theme)s AND l.status = 'active' AND {w} AND {b} "
-        "ORDER BY g.code LIMIT %(limit)s"
+        "ORDER BY g.code"
     ).format(w=_within(within, "g.community_code", params) if theme == "unified"
-             else _scope(within, params), b=_envelope(bbox, "g.geom", params))
-    return await feature_collection(conn, q, params)
+             else _intersects_area(within, "g.geom", params), b=_envelope(bbox, "g.geom", params))
+    return await feature_collection(conn, q, params, limit=limit)
 
 
-def _scope(within: str | None, params: dict[str, Any]) -> sql.Composable:
-    """Departmental layers do not nest in communities: filter them by their layer's scope."""
+def _intersects_area(within: str | None, column: str, params: dict[str, Any]) -> sql.Composable:
+    """For things that do not carry an area code (departmental grids, the walk network):
+    those that meet the area's polygon."""
     if not within:
         return sql.SQL("TRUE")
-    params["scope"] = within[:6]
-    return sql.SQL("l.scope_code = %(scope)s")
+    params["area"] = within
+    return sql.SQL("ST_Intersects({}, (SELECT geom FROM areas WHERE code = %(area)s))").format(
+        sql.Identifier(*column.split(".")))
 
 
 async def buildings_geojson(conn: AsyncConnection, within: str | None, bbox: BBox | None,
                             limit: int) -> str:
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {}
     q = sql.SQL(
         "SELECT b.id, b.address, c.name AS compound, b.households, b.residents, b.floors, "
         "b.community_code, g.code AS grid_code, coalesce(b.footprint, b.geom) AS geom "
         "FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id "
         "LEFT JOIN grids g ON g.id = b.grid_id "
-        "WHERE {w} AND {b} ORDER BY b.id LIMIT %(limit)s"
+        "WHERE {w} AND {b} ORDER BY b.id"
     ).format(w=_within(within, "b.community_code", params), b=_envelope(bbox, "b.geom", params))
-    return await feature_collection(conn, q, params)
+    return await feature_collection(conn, q, params, limit=limit)
 
 
 async def facilities_geojson(conn: AsyncConnection, category: str | None, within: str | None,
                              bbox: BBox | None, limit: int) -> str:
-    params: dict[str, Any] = {"limit": limit, "category": category}
+    params: dict[str, Any] = {"category": category}
     q = sql.SQL(
         "SELECT f.id, f.category, c.name_zh AS category_name, c.service_group, f.name, "
         "f.address, f.phone, f.opening_hours, f.off_hours_service, f.floor_area_m2::float "
         "AS floor_area_m2, f.community_code, f.geom "
         "FROM facilities f JOIN facility_categories c ON c.code = f.category "
         "WHERE (%(category)s::text IS NULL OR f.category = %(category)s) AND {w} AND {b} "
-        "ORDER BY f.id LIMIT %(limit)s"
+        "ORDER BY f.id"
     ).format(w=_within(within, "f.community_code", params), b=_envelope(bbox, "f.geom", params))
-    return await feature_collection(conn, q, params)
+    return await feature_collection(conn, q, params, limit=limit)
 
 
 async def walk_edges_geojson(conn: AsyncConnection, within: str | None, bbox: BBox | None,
                              limit: int) -> str:
-    params: dict[str, Any] = {"limit": limit}
-    where = sql.SQL("TRUE")
-    if within:
-        params["district"] = within[:6]
-        where = sql.SQL("e.district_code = %(district)s")
+    params: dict[str, Any] = {}
+    where = _intersects_area(within, "e.geom", params)
     q = sql.SQL(
         "SELECT e.id, e.highway, e.name, round(e.length_m::numeric, 1)::float AS length_m, e.geom "
-        "FROM walk_edges e WHERE {w} AND {b} ORDER BY e.id LIMIT %(limit)s"
+        "FROM walk_edges e WHERE {w} AND {b} ORDER BY e.id"
     ).format(w=where, b=_envelope(bbox, "e.geom", params))
-    return await feature_collection(conn, q, params, precision=6)
+    return await feature_collection(conn, q, params, precision=6, limit=limit)
 
 
 async def categories(conn: AsyncConnection) -> list[dict[str, Any]]:

@@ -21,16 +21,29 @@ def _feature(precision: int) -> sql.Composed:
     ).format(p=sql.Literal(precision))
 
 
-def _wrap(inner: sql.Composable, precision: int) -> sql.Composed:
+def _wrap(inner: sql.Composable, precision: int, limited: bool) -> sql.Composed:
+    if not limited:
+        return sql.SQL(
+            "SELECT json_build_object('type', 'FeatureCollection', 'features', "
+            "coalesce(json_agg({f}), '[]'::json))::text FROM ({inner}) t"
+        ).format(inner=inner, f=_feature(precision))
+    # numberMatched / numberReturned (as in OGC API Features) say when a cap cut the answer.
     return sql.SQL(
-        "SELECT json_build_object('type', 'FeatureCollection', 'features', "
-        "coalesce(json_agg({f}), '[]'::json))::text FROM ({inner}) t"
+        "WITH m AS MATERIALIZED ({inner}) "
+        "SELECT json_build_object('type', 'FeatureCollection', "
+        "'numberMatched', (SELECT count(*) FROM m), 'numberReturned', count(t.*), "
+        "'features', coalesce(json_agg({f}), '[]'::json))::text "
+        "FROM (SELECT * FROM m LIMIT %(_limit)s) t"
     ).format(inner=inner, f=_feature(precision))
 
 
 async def feature_collection(conn: AsyncConnection, query: sql.Composable,
-                             params: dict[str, Any] | None = None, precision: int = 7) -> str:
-    cur = await conn.execute(_wrap(query, precision), params or {})
+                             params: dict[str, Any] | None = None, precision: int = 7,
+                             limit: int | None = None) -> str:
+    params = dict(params or {})
+    if limit is not None:
+        params["_limit"] = limit
+    cur = await conn.execute(_wrap(query, precision, limit is not None), params)
     row = await cur.fetchone()
     assert row is not None
     return str(row[0])
