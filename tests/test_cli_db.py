@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
 GRIDGOV = str(Path(sys.executable).with_name("gridgov"))
 
@@ -26,6 +27,12 @@ def test_cluster_lifecycle_in_its_own_folder(tmp_path: Path) -> None:
         assert again.returncode == 0 and again.stdout == first.stdout
         url = run("db", "url", env=env).stdout.strip()
         assert url.startswith("postgresql://") and "127.0.0.1" in url
+        secret = tmp_path / "state" / "pg" / "password"
+        assert secret.stat().st_mode & 0o077 == 0
+        without_password = url.replace(":" + secret.read_text().strip() + "@", "@")
+        assert without_password != url
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(without_password, connect_timeout=5).close()
         with psycopg.connect(url, autocommit=True) as c:
             assert c.execute("SELECT postgis_lib_version()").fetchone()
             c.execute("CREATE TABLE kept (x int)")

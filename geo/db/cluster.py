@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from geo.errors import SetupError
 
@@ -50,6 +52,10 @@ class Cluster:
         return self.root / "port"
 
     @property
+    def password_file(self) -> Path:
+        return self.root / "password"
+
+    @property
     def port(self) -> int | None:
         try:
             return int(self.port_file.read_text().strip())
@@ -60,7 +66,10 @@ class Cluster:
         port = self.port
         if port is None:
             raise SetupError("the embedded database has never been started: run `gridgov db up`")
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{database}"
+        user = SUPERUSER
+        if self.password_file.exists():
+            user += ":" + self.password_file.read_text().strip()
+        return f"postgresql://{user}@127.0.0.1:{port}/{database}"
 
 
 def install_command() -> str:
@@ -134,12 +143,17 @@ def is_running(cluster: Cluster) -> bool:
 
 def _initdb(cluster: Cluster, user: str | None) -> None:
     cluster.root.mkdir(parents=True, exist_ok=True)
+    cluster.root.chmod(0o700)
     cluster.socket_dir.mkdir(exist_ok=True)
+    # Password auth even on loopback: the database holds personal data (PIPL), and other local
+    # users must not get in as superuser. The password lives in a 0600 file beside the cluster.
+    cluster.password_file.write_text(secrets.token_urlsafe(24) + "\n")
+    cluster.password_file.chmod(0o600)
     if user:
         _grant_path(cluster.root, user)
-    # Trust auth is safe here: the server listens on 127.0.0.1 and its socket folder only.
     res = _run(
-        [str(PG_BIN / "initdb"), "-D", str(cluster.data), "-U", SUPERUSER, "--auth=trust",
+        [str(PG_BIN / "initdb"), "-D", str(cluster.data), "-U", SUPERUSER,
+         "--auth=scram-sha-256", f"--pwfile={cluster.password_file}",
          "--encoding=UTF8", "--locale=C.UTF-8"],
         user,
     )
@@ -190,7 +204,7 @@ def ensure_database(admin_url: str, database: str) -> None:
     with conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{database}"')
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     target = admin_url.rsplit("/", 1)[0] + "/" + database
     with psycopg.connect(target, autocommit=True) as db:
         db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
@@ -198,7 +212,8 @@ def ensure_database(admin_url: str, database: str) -> None:
 
 def drop_database(admin_url: str, database: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(database)))
 
 
 def down(cluster: Cluster) -> bool:
