@@ -8,19 +8,50 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test setup lint bench clean-db
+.PHONY: run test setup system system-test lint bench clean-db
 
-run: setup
+run: system setup
 	$(BIN)/gridgov db up
 	$(BIN)/gridgov db migrate
 	$(BIN)/gridgov demo --if-empty
 	$(BIN)/gridgov serve --host $(HOST) --port $(PORT)
 
-test: setup browser
+test: system-test setup
 	$(BIN)/gridgov db up
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed web/node_modules/.installed
+
+# Debian packages the project needs: installed when we are root, otherwise one message with
+# the exact command. (gridgov db up checks PostgreSQL/PostGIS again when it starts.)
+# Browser tests drive Debian's Chromium (never a downloaded browser) with a CJK font.
+define need_debs
+missing=""; \
+$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3 python3-venv"; \
+command -v npm >/dev/null || missing="$$missing npm"; \
+if [ -z "$$GRIDGOV_DATABASE_URL" ]; then \
+  test -x /usr/lib/postgresql/15/bin/initdb || missing="$$missing postgresql-15"; \
+  test -f /usr/share/postgresql/15/extension/postgis.control || missing="$$missing postgresql-15-postgis-3"; \
+fi; \
+if [ "$(1)" = test ]; then \
+  command -v chromium >/dev/null || missing="$$missing chromium"; \
+  fc-list 2>/dev/null | grep -qi 'WenQuanYi Zen Hei' || missing="$$missing fonts-wqy-zenhei"; \
+fi; \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ]; then \
+    echo "installing Debian packages:$$missing"; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+  else \
+    echo "missing Debian packages; run:  sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+  fi; \
+fi
+endef
+
+system:
+	@$(call need_debs,run)
+
+system-test:
+	@$(call need_debs,test)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,16 +62,6 @@ $(VENV)/.installed: pyproject.toml
 web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
-
-# Browser tests drive Debian's Chromium (never a downloaded browser) with a CJK font.
-browser:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'WenQuanYi'; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
-	  else \
-	    echo "Chromium is missing: run  sudo apt-get install -y chromium fonts-wqy-zenhei"; exit 1; \
-	  fi; \
-	fi
 
 lint: setup
 	$(BIN)/ruff check geo api tiles tests bench
