@@ -30,7 +30,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_downgrade_upgrade(scratch: str) -> None:
     migrate.upgrade(scratch)
-    assert migrate.current(scratch) == "0001"
+    assert migrate.current(scratch) == "0002"
     assert _tables(scratch) >= TABLES
     migrate.downgrade(scratch, "base")
     assert migrate.current(scratch) is None
@@ -85,3 +85,10 @@ def test_grid_codes_unique_per_generation_and_one_active(db_conn: psycopg.Connec
     with pytest.raises(psycopg.errors.UniqueViolation), db_conn.transaction():
         db_conn.execute("INSERT INTO grid_layers (theme, name, scope_code, generation, status) "
                         "VALUES ('综治', 'y', '990101', 2, 'active')")
+
+
+def test_within_filters_can_use_an_index(db_conn: psycopg.Connection) -> None:
+    db_conn.execute("SET LOCAL enable_seqscan = off")
+    plan = "\n".join(r[0] for r in db_conn.execute(
+        "EXPLAIN SELECT id FROM buildings WHERE community_code LIKE '520602001%'"))
+    assert "buildings_community_prefix_idx" in plan, plan
