@@ -84,14 +84,21 @@ def test_buildings_lie_in_their_grid(conn: psycopg.Connection) -> None:
 
 
 def test_grid_numbers_run_west_to_east_then_north_to_south(conn: psycopg.Connection) -> None:
-    rows = conn.execute(f"SELECT community_code, code, ST_X(ST_Centroid(geom)), "
-                        f"ST_Y(ST_Centroid(geom)) FROM ({UNIFIED}) u ORDER BY code").fetchall()
-    first_is_north = 0
-    communities = {r[0] for r in rows}
-    for comm in communities:
-        mine = [r for r in rows if r[0] == comm]
-        first_is_north += mine[0][3] >= max(r[3] for r in mine) - 0.003  # within ~300 m band
-    assert first_is_north == len(communities)
+    """Inside a community, sequence numbers follow reading order: north to south in bands of
+    300 m, west to east inside a band (measured in the Gauss-Krüger zone, not in degrees)."""
+    epsg = metric_epsg(CENTER[0])
+    rows = conn.execute(
+        f"SELECT community_code, code, ST_X(c), ST_Y(c) FROM (SELECT community_code, code, "
+        f"ST_Transform(ST_Centroid(geom), %s) c FROM ({UNIFIED}) u) t ORDER BY code",
+        (epsg,)).fetchall()
+    by_comm: dict[str, list[tuple[float, float]]] = {}
+    for comm, _code, x, y in rows:
+        by_comm.setdefault(comm, []).append((x, y))
+    assert len(by_comm) == 43
+    for comm, pts in by_comm.items():
+        top = max(y for _, y in pts)
+        keys = [(int((top - y) // 300.0), x) for x, y in pts]
+        assert keys == sorted(keys), f"{comm}: grids are not numbered in reading order"
 
 
 def test_departmental_layers_disagree_with_the_unified_grids(conn: psycopg.Connection) -> None:
@@ -136,3 +143,10 @@ def test_loading_twice_is_refused_and_changes_nothing(conn: psycopg.Connection) 
     with pytest.raises(InvalidInput, match="already loaded"):
         load_demo(conn, progress=False)
     assert one(conn, "SELECT count(*) FROM buildings") == before
+
+
+def test_loading_the_demo_is_audited(conn: psycopg.Connection) -> None:
+    row = conn.execute("SELECT actor, object_id, detail FROM audit_log "
+                       "WHERE action = 'demo.load'").fetchall()
+    assert len(row) == 1
+    assert row[0][1] == DISTRICT and row[0][2]["grids"] == 197

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from geo.db.audit import cli_actor
 from geo.db.connect import connect
 from geo.demo.load import SEED, is_loaded, load_demo
 from geo.settings import get_settings
@@ -23,7 +24,7 @@ def demo(
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       transient=False) as bar:
             task = bar.add_task("demo city", total=None)
-            stats = load_demo(conn, seed=seed, scale=scale,
+            stats = load_demo(conn, seed=seed, scale=scale, actor=cli_actor(),
                               step=lambda msg: bar.update(task, description=msg))
             bar.update(task, description="done")
     typer.echo(f"loaded in {stats.seconds:.1f} s: "

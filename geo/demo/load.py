@@ -14,10 +14,13 @@ import shapely
 
 from geo.boundaries import district, load_districts
 from geo.categories import ensure_categories
-from geo.crs import from_metric, metric_epsg, to_metric
+from geo.crs import metric_epsg, to_metric
+from geo.db.audit import record
 from geo.db.bulk import copy_rows, ewkb_hex
 from geo.demo.city import City, build_city
-from geo.demo.people import DEMO_END, Roster, build_roster
+from geo.demo.db import as_multi, fix_sequence, next_ids, to_wgs
+from geo.demo.people import DEMO_END, build_roster
+from geo.demo.write_roster import write_roster
 from geo.errors import InvalidInput
 
 DISTRICT = "520602"  # 碧江区, 铜仁市
@@ -32,31 +35,13 @@ class DemoStats:
     counts: dict[str, int]
 
 
-def _multi(g: shapely.Geometry) -> shapely.Geometry:
-    return g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
-
-
-def _wgs(geoms: list, epsg: int) -> list:
-    return list(from_metric(np.array(geoms, dtype=object), epsg))
-
-
-def _next_ids(conn: psycopg.Connection, table: str, n: int) -> np.ndarray:
-    start = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]  # type: ignore[index]
-    return np.arange(start + 1, start + 1 + n)
-
-
-def _fix_sequence(conn: psycopg.Connection, table: str) -> None:
-    conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                 f"greatest((SELECT max(id) FROM {table}), 1))")
-
-
 def is_loaded(conn: psycopg.Connection) -> bool:
     return conn.execute("SELECT EXISTS (SELECT 1 FROM areas WHERE parent_code = %s)",
                         (DISTRICT,)).fetchone()[0]  # type: ignore[index]
 
 
 def load_demo(conn: psycopg.Connection, seed: int = SEED, scale: int = 1, progress: bool = True,
-              step: Step | None = None) -> DemoStats:
+              step: Step | None = None, actor: str = "system") -> DemoStats:
     t0 = time.monotonic()
     say = step or (print if progress else (lambda _msg: None))
     if scale < 1:
@@ -84,8 +69,12 @@ def load_demo(conn: psycopg.Connection, seed: int = SEED, scale: int = 1, progre
         say("writing the walk network")
         _write_network(conn, city)
         say("writing people, roles, party organisations and issues")
-        _write_roster(conn, city, roster, grid_ids, bld_ids)
+        write_roster(conn, city, roster, grid_ids, bld_ids)
         _write_totals(conn)
+        record(conn, actor, "demo.load", "areas", DISTRICT,
+               {"seed": seed, "scale": scale, "streets": len(city.streets),
+                "communities": len(city.communities), "grids": len(city.grids),
+                "people": len(roster.people)})
     counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
               for t in ("areas", "grids", "buildings", "facilities", "people", "role_assignments",
                         "resident_issues", "walk_edges", "co_units", "party_orgs")}
@@ -101,8 +90,8 @@ def _write_areas(conn: psycopg.Connection, city: City) -> None:
     for a in city.streets + city.communities:
         rows.append((a.code, a.name, a.level, a.parent, None, None, None, "gridgov demo (synthetic)"))
     metric = [a.geom for a in city.streets + city.communities]
-    wgs = iter(_wgs(metric, city.epsg))
-    geoms = [r[4] if r[4] is not None else _multi(next(wgs)) for r in rows]
+    wgs = iter(to_wgs(metric, city.epsg))
+    geoms = [r[4] if r[4] is not None else as_multi(next(wgs)) for r in rows]
     copy_rows(conn, "areas", ["code", "name", "level", "parent_code", "geom", "source"],
               [(r[0], r[1], r[2], r[3], g, r[7]) for r, g in zip(rows, ewkb_hex(geoms), strict=True)])
 
@@ -117,32 +106,32 @@ def _layer(conn: psycopg.Connection, theme: str, name: str) -> int:
 
 def _write_grids(conn: psycopg.Connection, city: City) -> np.ndarray:
     layer = _layer(conn, "unified", "综合网格（党建引领，多网合一）")
-    ids = _next_ids(conn, "grids", len(city.grids))
-    geoms = ewkb_hex([_multi(g) for g in _wgs([g.geom for g in city.grids], city.epsg)])
+    ids = next_ids(conn, "grids", len(city.grids))
+    geoms = ewkb_hex([as_multi(g) for g in to_wgs([g.geom for g in city.grids], city.epsg)])
     valid_from = DEMO_END.replace(year=2024, month=1, day=1)
     copy_rows(conn, "grids", ["id", "layer_id", "code", "name", "kind", "dedicated_type",
                               "community_code", "geom", "valid_from"],
               [(int(i), layer, g.code, g.name, g.kind, g.dedicated_type, g.community, wkb,
                 valid_from) for i, g, wkb in zip(ids, city.grids, geoms, strict=True)])
-    _fix_sequence(conn, "grids")
+    fix_sequence(conn, "grids")
     for theme, grids in city.layers.items():
         lid = _layer(conn, theme, f"{theme}网格（部门）")
-        wkbs = ewkb_hex([_multi(g) for g in _wgs([x[2] for x in grids], city.epsg)])
+        wkbs = ewkb_hex([as_multi(g) for g in to_wgs([x[2] for x in grids], city.epsg)])
         copy_rows(conn, "grids", ["layer_id", "code", "name", "kind", "geom", "valid_from"],
                   [(lid, c, n, "base", w, valid_from) for (c, n, _), w in zip(grids, wkbs,
                                                                               strict=True)])
-    _fix_sequence(conn, "grids")
+    fix_sequence(conn, "grids")
     return ids
 
 
 def _write_buildings(conn: psycopg.Connection, city: City, grid_ids: np.ndarray) -> np.ndarray:
-    comp_ids = _next_ids(conn, "compounds", len(city.compounds))
+    comp_ids = next_ids(conn, "compounds", len(city.compounds))
     copy_rows(conn, "compounds", ["id", "name", "community_code"],
               [(int(i), nm, city.grids[city.block_grid[b]].community)
                for i, (nm, b) in zip(comp_ids, city.compounds, strict=True)])
-    _fix_sequence(conn, "compounds")
-    ids = _next_ids(conn, "buildings", len(city.buildings))
-    fps = _wgs([b.footprint for b in city.buildings], city.epsg)
+    fix_sequence(conn, "compounds")
+    ids = next_ids(conn, "buildings", len(city.buildings))
+    fps = to_wgs([b.footprint for b in city.buildings], city.epsg)
     pts = ewkb_hex([f.centroid for f in fps])
     rows = []
     for i, b, fp, pt in zip(ids, city.buildings, ewkb_hex(fps), pts, strict=True):
@@ -155,12 +144,12 @@ def _write_buildings(conn: psycopg.Connection, city: City, grid_ids: np.ndarray)
     conn.execute("UPDATE compounds c SET geom = s.g FROM (SELECT compound_id, "
                  "ST_Multi(ST_ConvexHull(ST_Collect(footprint))) g FROM buildings "
                  "WHERE compound_id IS NOT NULL GROUP BY compound_id) s WHERE s.compound_id = c.id")
-    _fix_sequence(conn, "buildings")
+    fix_sequence(conn, "buildings")
     return ids
 
 
 def _write_facilities(conn: psycopg.Connection, city: City) -> None:
-    pts = ewkb_hex(_wgs([f.point for f in city.facilities], city.epsg))
+    pts = ewkb_hex(to_wgs([f.point for f in city.facilities], city.epsg))
     copy_rows(conn, "facilities", ["category", "name", "address", "phone", "opening_hours",
                                    "off_hours_service", "floor_area_m2", "community_code", "geom",
                                    "source"],
@@ -173,21 +162,14 @@ def _write_network(conn: psycopg.Connection, city: City) -> None:
     net = city.network
     assert net is not None
     base = conn.execute("SELECT coalesce(max(id), 0) FROM walk_nodes").fetchone()[0]  # type: ignore[index]
-    nodes = _wgs([shapely.Point(p) for p in net.node_xy], city.epsg)
+    nodes = to_wgs([shapely.Point(p) for p in net.node_xy], city.epsg)
     copy_rows(conn, "walk_nodes", ["id", "geom", "district_code"],
               [(base + 1 + i, g, DISTRICT) for i, g in enumerate(ewkb_hex(nodes))])
-    lines = _wgs([e[2] for e in net.edges], city.epsg)
+    lines = to_wgs([e[2] for e in net.edges], city.epsg)
     copy_rows(conn, "walk_edges", ["source", "target", "length_m", "highway", "name",
                                    "district_code", "geom"],
               [(base + 1 + a, base + 1 + b, round(line.length, 2), kind, name or None, DISTRICT, w)
                for (a, b, line, kind, name), w in zip(net.edges, ewkb_hex(lines), strict=True)])
-
-
-def _write_roster(conn: psycopg.Connection, city: City, r: Roster, grid_ids: np.ndarray,
-                  bld_ids: np.ndarray) -> None:
-    from geo.demo.write_roster import write_roster
-
-    write_roster(conn, city, r, grid_ids, bld_ids)
 
 
 def _write_totals(conn: psycopg.Connection) -> None:

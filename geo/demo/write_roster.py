@@ -8,25 +8,25 @@ import shapely
 
 from geo.db.bulk import copy_rows, ewkb_hex
 from geo.demo.city import City
-from geo.demo.load import _fix_sequence, _next_ids, _wgs
+from geo.demo.db import fix_sequence, next_ids, to_wgs
 from geo.demo.people import Roster
 
 
 def write_roster(conn: psycopg.Connection, city: City, r: Roster, grid_ids: np.ndarray,
                  bld_ids: np.ndarray) -> None:
-    unit_ids = _next_ids(conn, "co_units", len(r.units))
+    unit_ids = next_ids(conn, "co_units", len(r.units))
     copy_rows(conn, "co_units", ["id", "name", "kind", "joint_meeting_member"],
               [(int(i), n, k, True) for i, (n, k) in zip(unit_ids, r.units, strict=True)])
-    _fix_sequence(conn, "co_units")
+    fix_sequence(conn, "co_units")
     copy_rows(conn, "unit_registrations", ["unit_id", "community_code", "registered_on",
                                            "service_posts", "projects"],
               [(int(unit_ids[u]), c, d, posts, proj) for u, c, d, posts, proj in r.registrations])
-    pids = _next_ids(conn, "people", len(r.people))
+    pids = next_ids(conn, "people", len(r.people))
     copy_rows(conn, "people", ["id", "name", "phone", "gender", "birth_year", "home_building_id",
                                "home_unit", "party_status"],
               [(int(i), n, ph, g, by, int(bld_ids[home]), unit, party)
                for i, (n, ph, g, by, home, unit, party) in zip(pids, r.people, strict=True)])
-    _fix_sequence(conn, "people")
+    fix_sequence(conn, "people")
 
     def opt(ids: np.ndarray, k: int | None) -> int | None:
         return None if k is None else int(ids[k])
@@ -51,7 +51,7 @@ def _write_issues(conn: psycopg.Connection, city: City, r: Roster, grid_ids: np.
         c = city.buildings[issue[6]].footprint.centroid
         dx, dy = rng.normal(0, 12, 2)
         pts.append(shapely.Point(c.x + dx, c.y + dy))
-    wkb = ewkb_hex(_wgs(pts, city.epsg))
+    wkb = ewkb_hex(to_wgs(pts, city.epsg))
     names = [p[0] for p in r.people]
     phones = [p[1] for p in r.people]
     rows = []
