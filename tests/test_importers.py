@@ -252,6 +252,44 @@ def test_buildings_gbk_csv_and_bd09(district, tmp_path):
         f"row 1 (line 2): community {C_NW} given, but the location lies in {C_SW}"]
 
 
+def test_building_grid_is_one_of_its_own_community(district, tmp_path):
+    unified_grids(district, tmp_path)
+    path = tmp_path / "b.csv"
+    path.write_text("地址,社区编码,经度,纬度\n"
+                    f"说是银闸,{C_NW},{HOME[0]},{HOME[1]}\n"
+                    f"多福巷3号,,{HOME[0]},{HOME[1]}\n"
+                    "景山东街1号,,116.42,39.90\n区外1号,,116.45,39.90\n", encoding="utf-8")
+    result = import_buildings(district, path)
+    assert result.details["without_grid"] == 3
+    rows = district.execute(
+        "SELECT b.address, b.community_code, g.code FROM buildings b "
+        "LEFT JOIN grids g ON g.id = b.grid_id ORDER BY b.id").fetchall()
+    assert rows == [("说是银闸", C_NW, None), ("多福巷3号", C_SW, C_SW + "002"),
+                    ("景山东街1号", C_E, None),  # C_E has no unified grids: nothing to say
+                    ("区外1号", None, None)]
+    assert [str(w) for w in result.warnings] == [
+        f"row 1 (line 2): community {C_NW} given, but the location lies in {C_SW}",
+        f"row 1 (line 2): no unified grid of community {C_NW} contains the location (it lies "
+        f"in grid {C_SW}002 of community {C_SW}): stored without a grid",
+        "row 4 (line 5): not inside any community: stored without one"]
+
+
+def test_building_grid_from_the_narrowest_active_unified_layer(district, tmp_path):
+    unified_grids(district, tmp_path)
+    path = tmp_path / "street.geojson"
+    frame([{"code": "S-01", "name": "东华门街道网格", "社区编码": C_SW}],
+          [box(116.38, 39.88, 116.41, 39.91)]).to_file(path)
+    street = import_grids(district, path, layer="unified", scope=STREET_W).details
+    # Two active unified layers over the point, as activation may leave them side by side.
+    district.execute("UPDATE grid_layers SET status = 'active' WHERE id = %s",
+                     (street["layer_id"],))
+    homes = tmp_path / "homes.csv"
+    homes.write_text(f"地址,经度,纬度\n多福巷5号,{HOME[0]},{HOME[1]}\n", encoding="utf-8")
+    import_buildings(district, homes)
+    assert district.execute("SELECT g.code FROM buildings b JOIN grids g ON g.id = b.grid_id "
+                            "WHERE b.address = '多福巷5号'").fetchone() == ("S-01",)
+
+
 def test_buildings_shapefile_gbk_with_and_without_cpg(district, tmp_path):
     footprint = box(116.386, 39.886, 116.387, 39.887)
     gdf = frame([{"地址": "东华门大街5号", "户数": 42, "名称": "五号楼"}], [footprint])

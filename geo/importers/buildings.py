@@ -2,7 +2,8 @@
 
 A polygon becomes the footprint and its point-on-surface the building's point; a point is
 the point. The community comes from a 社区编码 column, else from the community polygon that
-covers the point; the grid from the active unified (综合) layer, when there is one.
+covers the point; the grid is the active unified (综合) grid of that community containing the
+point (see ``places``), else none, with a warning when unified grids are there.
 Rows with an id column (楼栋编码/编号/id) are matched on (source, id), so re-importing a
 file updates its buildings instead of doubling them; ``source`` defaults to the file name.
 """
