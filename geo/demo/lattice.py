@@ -75,23 +75,39 @@ class WalkNetwork:
     edges: list[tuple[int, int, LineString, str, str]]  # source, target, geom, highway, name
 
 
+class _NetworkBuilder:
+    """Nodes keyed by their lattice role, so shared corners and midpoints are shared nodes."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple, int] = {}
+        self.xy: list[np.ndarray] = []
+        self.edges: list[tuple[int, int, LineString, str, str]] = []
+
+    def node(self, key: tuple, p: np.ndarray) -> int:
+        if key not in self.ids:
+            self.ids[key] = len(self.xy)
+            self.xy.append(p)
+        return self.ids[key]
+
+    def add(self, a: int, b: int, kind: str, name: str) -> None:
+        self.edges.append((a, b, LineString([self.xy[a], self.xy[b]]), kind, name))
+
+    def road(self, ends: tuple[tuple, tuple], mid: tuple, p: np.ndarray, q: np.ndarray,
+             kind: str, name: str) -> None:
+        """A block side from p to q, split at its midpoint where the block's lane joins."""
+        a, b = self.node(ends[0], p), self.node(ends[1], q)
+        m = self.node(mid, (p + q) / 2)
+        self.add(a, m, kind, name)
+        self.add(m, b, kind, name)
+
+
 def build_walk_network(lat: Lattice, col_names: list[str], row_names: list[str]) -> WalkNetwork:
     """Roads on every lattice line (split at block midpoints) plus a cross-lane in each block.
 
-    Only segments touching at least one block inside the district are kept.
+    Only segments touching at least one block inside the district are kept; every fourth
+    lattice line is a primary road.
     """
-    ids: dict[tuple, int] = {}
-    xy: list[np.ndarray] = []
-    edges: list[tuple[int, int, LineString, str, str]] = []
-
-    def node(key: tuple, p: np.ndarray) -> int:
-        if key not in ids:
-            ids[key] = len(xy)
-            xy.append(p)
-        return ids[key]
-
-    def add(a: int, b: int, kind: str, name: str) -> None:
-        edges.append((a, b, LineString([xy[a], xy[b]]), kind, name))
+    net = _NetworkBuilder()
 
     def touches(i0: int, j0: int, i1: int, j1: int) -> bool:
         return any(0 <= i < lat.nx and 0 <= j < lat.ny and lat.inside[j, i]
@@ -99,25 +115,15 @@ def build_walk_network(lat: Lattice, col_names: list[str], row_names: list[str])
 
     n = lat.nodes
     for j in range(lat.ny + 1):  # east-west roads
-        for i in range(lat.nx):
-            if not touches(i, j - 1, i, j):
-                continue
-            a, b = node(("c", i, j), n[j, i]), node(("c", i + 1, j), n[j, i + 1])
-            m = node(("h", i, j), (n[j, i] + n[j, i + 1]) / 2)
-            kind = "primary" if j % 4 == 0 else "residential"
-            add(a, m, kind, row_names[j % len(row_names)])
-            add(m, b, kind, row_names[j % len(row_names)])
+        for i in (i for i in range(lat.nx) if touches(i, j - 1, i, j)):
+            net.road((("c", i, j), ("c", i + 1, j)), ("h", i, j), n[j, i], n[j, i + 1],
+                     "primary" if j % 4 == 0 else "residential", row_names[j % len(row_names)])
     for i in range(lat.nx + 1):  # north-south roads
-        for j in range(lat.ny):
-            if not touches(i - 1, j, i, j):
-                continue
-            a, b = node(("c", i, j), n[j, i]), node(("c", i, j + 1), n[j + 1, i])
-            m = node(("v", i, j), (n[j, i] + n[j + 1, i]) / 2)
-            kind = "primary" if i % 4 == 0 else "residential"
-            add(a, m, kind, col_names[i % len(col_names)])
-            add(m, b, kind, col_names[i % len(col_names)])
+        for j in (j for j in range(lat.ny) if touches(i - 1, j, i, j)):
+            net.road((("c", i, j), ("c", i, j + 1)), ("v", i, j), n[j, i], n[j + 1, i],
+                     "primary" if i % 4 == 0 else "residential", col_names[i % len(col_names)])
     for i, j in lat.ij:  # the lanes inside each block, crossing at its centre
-        c = node(("m", i, j), bilinear(lat.quad(i, j), 0.5, 0.5))
+        c = net.node(("m", i, j), bilinear(lat.quad(i, j), 0.5, 0.5))
         for key in (("h", i, j), ("h", i, j + 1), ("v", i, j), ("v", i + 1, j)):
-            add(ids[key], c, "footway", "")
-    return WalkNetwork(np.array(xy), edges)
+            net.add(net.ids[key], c, "footway", "")
+    return WalkNetwork(np.array(net.xy), net.edges)
