@@ -79,7 +79,8 @@ def district(db_conn: psycopg.Connection, tmp_path: Path) -> psycopg.Connection:
     return db_conn
 
 
-def unified_grids(conn: psycopg.Connection, tmp_path: Path, layer: str = "unified") -> dict:
+def unified_grids(conn: psycopg.Connection, tmp_path: Path, layer: str = "unified",
+                  activate: bool = True) -> dict:
     rows = [{"网格编码": C_SW + "001", "网格名称": "多福巷第一网格"},
             {"网格编码": C_SW + "002", "网格名称": "多福巷第二网格", "类型": "专属网格",
              "专属类型": "学校"},
@@ -88,7 +89,7 @@ def unified_grids(conn: psycopg.Connection, tmp_path: Path, layer: str = "unifie
              box(116.38, 39.91, 116.41, 39.94)]
     path = tmp_path / f"grids_{layer}.gpkg"
     frame(rows, geoms).to_file(path, driver="GPKG")
-    return import_grids(conn, path, layer=layer, scope=DISTRICT).details
+    return import_grids(conn, path, layer=layer, scope=DISTRICT, activate=activate).details
 
 
 # ---------------------------------------------------------------- areas
@@ -181,9 +182,9 @@ def test_areas_missing_column_names_it_and_the_columns_found(db_conn, tmp_path):
 # ---------------------------------------------------------------- grids
 
 
-def test_grids_into_a_new_layer_then_a_draft_generation(district, tmp_path):
-    first = unified_grids(district, tmp_path, layer="综治")
-    assert (first["generation"], first["status"], first["theme"]) == (1, "active", "综治")
+def test_grids_are_drafts_unless_activated_on_an_empty_slot(district, tmp_path):
+    first = unified_grids(district, tmp_path, layer="综治", activate=False)
+    assert (first["generation"], first["status"], first["theme"]) == (1, "draft", "综治")
     rows = district.execute(
         "SELECT code, name, kind, dedicated_type, community_code, GeometryType(geom) "
         "FROM grids WHERE layer_id = %s ORDER BY code", (first["layer_id"],)).fetchall()
@@ -191,8 +192,34 @@ def test_grids_into_a_new_layer_then_a_draft_generation(district, tmp_path):
         (C_SW + "001", "多福巷第一网格", "base", None, C_SW, "MULTIPOLYGON"),
         (C_SW + "002", "多福巷第二网格", "dedicated", "school", C_SW, "MULTIPOLYGON"),
         ("DH-03", "银闸网格", "base", None, C_NW, "MULTIPOLYGON")]
-    second = unified_grids(district, tmp_path, layer="综治")
-    assert (second["generation"], second["status"]) == (2, "draft")
+    second = unified_grids(district, tmp_path, layer="综治")  # nothing active yet: allowed
+    assert (second["generation"], second["status"]) == (2, "active")
+    third = unified_grids(district, tmp_path, layer="综治", activate=False)
+    assert (third["generation"], third["status"]) == (3, "draft")
+    assert district.execute("SELECT generation, status, valid_from IS NOT NULL FROM grid_layers "
+                            "WHERE theme = '综治' ORDER BY generation").fetchall() == [
+        (1, "draft", False), (2, "active", True), (3, "draft", False)]
+
+
+def test_activation_is_refused_beside_an_active_nested_scope(district, tmp_path):
+    unified_grids(district, tmp_path, layer="综治")  # active over the district
+    path = tmp_path / "street.geojson"
+    frame([{"code": "S-01", "name": "东华门网格", "社区编码": C_SW}],
+          [box(116.38, 39.88, 116.41, 39.91)]).to_file(path)
+    for scope in (STREET_W, DISTRICT):
+        before = snapshot(district)
+        with pytest.raises(InvalidInput) as info:
+            import_grids(district, path, layer="综治", scope=scope, activate=True)
+        assert snapshot(district) == before
+        message = str(info.value)
+        assert f"the 综治 layer over {DISTRICT} (generation 1) is active" in message
+        assert "activation of a new generation comes with the planner's validation" in message
+    draft = import_grids(district, path, layer="综治", scope=STREET_W).details
+    assert (draft["generation"], draft["status"]) == (1, "draft")
+    other = import_grids(district, path, layer="城管", scope=STREET_W, activate=True).details
+    assert other["status"] == "active"  # another theme is another slot
+    with pytest.raises(InvalidInput, match=f"城管 layer over {STREET_W}"):
+        unified_grids(district, tmp_path, layer="城管")  # the wider scope nests too
 
 
 def test_grids_unknown_community_and_scope(district, tmp_path):

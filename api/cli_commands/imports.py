@@ -76,12 +76,15 @@ def grids(path: Path = PATH,
                                     "综治, 城管, 应急 …"),
           scope: str = typer.Option(..., "--scope", help="Area code the layer covers."),
           layer_name: str | None = typer.Option(None, "--layer-name", help="Layer title."),
+          activate: bool = typer.Option(
+              False, "--activate", help="Make the new generation active at once; refused when "
+              "an active layer of the theme covers a nested scope (that needs validation)."),
           crs: str = CRS, encoding: str | None = ENCODING, sheet: str | None = SHEET) -> None:
-    """Grids into a new generation of a layer (active if the first, else a draft)."""
+    """Grids into a new draft generation of a layer (active with --activate, when allowed)."""
     from geo.importers.grids import import_grids
 
-    _run(import_grids, path, layer=layer, scope=scope, layer_name=layer_name, crs=crs,
-         encoding=encoding, sheet=sheet)
+    _run(import_grids, path, layer=layer, scope=scope, layer_name=layer_name,
+         activate=activate, crs=crs, encoding=encoding, sheet=sheet)
 
 
 @app.command()

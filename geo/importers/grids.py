@@ -1,9 +1,12 @@
 """Import grids (网格) into a layer: a theme (``unified`` = 综合网格, 党建, 综治, 城管 …) over a
 scope area.
 
-Generations: the first import of a theme over a scope creates generation 1 as ``active``;
-every later import creates the next generation as a ``draft`` beside the active one, to be
-validated and activated by the planner (activation is not the importer's job).
+Generations: every import creates the next generation of the theme over the scope as a
+``draft``; validation gates activation (DESIGN §4), and that is the planner's step, not the
+importer's. Only ``activate=True`` on an empty slot makes the new generation ``active`` at
+once: when no active layer of the theme has a nested scope (the new scope a prefix of its
+scope, or the other way round), so there is nothing yet to validate against. Otherwise the
+import is refused and writes nothing.
 
 Each grid lies in one community: from a 社区编码 column, else the first 12 digits of a
 15-digit grid code. The community must exist and lie within the scope.
@@ -18,6 +21,7 @@ from pathlib import Path
 import psycopg
 
 from geo.db.bulk import copy_rows, ewkb_hex
+from geo.errors import InvalidInput
 from geo.importers import columns as cols
 from geo.importers.common import Loaded, duplicates, load
 from geo.importers.geometry import POLYGONAL, as_multipolygon
@@ -102,18 +106,42 @@ def _check(loaded: Loaded, conn: psycopg.Connection, scope: str,
     return checked
 
 
-def create_layer(conn: psycopg.Connection, theme: str, scope: str,
-                 name: str | None) -> tuple[int, int, str]:
-    """A new generation of ``theme`` over ``scope``: (id, generation, status)."""
+_NESTED_ACTIVE = """
+SELECT theme, scope_code, generation FROM grid_layers
+WHERE theme = %s AND status = 'active'
+  AND (left(%s, length(scope_code)) = scope_code OR left(scope_code, length(%s)) = %s)
+ORDER BY length(scope_code), scope_code LIMIT 1
+"""
+
+
+def _lock_theme(conn: psycopg.Connection, theme: str) -> None:
+    """Serialise layer creation per theme until commit, so the check for an active nested
+    layer and the insert cannot interleave with another import's."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"grid_layers {theme}",))
+
+
+def refuse_nested_active(conn: psycopg.Connection, theme: str, scope: str) -> None:
+    """Raise InvalidInput when an active ``theme`` layer's scope nests with ``scope``."""
+    found = fetch_pairs(conn, _NESTED_ACTIVE, (theme, scope, scope, scope))
+    if found:
+        (t, s, g), = found
+        raise InvalidInput(
+            f"cannot activate the new {t} layer over {scope}: the {t} layer over {s} "
+            f"(generation {g}) is active and its scope overlaps. Import it as a draft (without "
+            "activate); activation of a new generation comes with the planner's validation.")
+
+
+def create_layer(conn: psycopg.Connection, theme: str, scope: str, name: str | None,
+                 status: str) -> tuple[int, int]:
+    """The next generation of ``theme`` over ``scope`` with ``status``: (id, generation)."""
     ((latest,),) = fetch_pairs(conn, "SELECT max(generation) FROM grid_layers "
                                "WHERE theme = %s AND scope_code = %s", (theme, scope))
     generation = (latest or 0) + 1
-    status = "active" if latest is None else "draft"
     ((layer_id,),) = fetch_pairs(
         conn, "INSERT INTO grid_layers (theme, name, scope_code, generation, status, valid_from)"
         " VALUES (%s, %s, %s, %s, %s, CASE WHEN %s = 'active' THEN now() END) RETURNING id",
         (theme, name or f"{theme} {scope}", scope, generation, status, status))
-    return layer_id, generation, status
+    return layer_id, generation
 
 
 def _write(conn: psycopg.Connection, loaded: Loaded, grids: list[GridRow], layer_id: int) -> int:
@@ -153,20 +181,26 @@ def _check_scope(conn: psycopg.Connection, theme: str, scope: str, problems: Pro
 
 
 def import_grids(conn: psycopg.Connection, path: str | Path, *, layer: str, scope: str,
-                 crs: str = "wgs84", layer_name: str | None = None,
+                 crs: str = "wgs84", layer_name: str | None = None, activate: bool = False,
                  encoding: str | None = None, sheet: str | int | None = None,
                  progress: bool = False) -> ImportResult:
     """Import grid polygons as a new generation of the layer ``layer`` (its theme) over
-    ``scope`` (an area code); details give ``layer_id``, ``generation`` and ``status``."""
+    ``scope`` (an area code): a draft, or active with ``activate`` when no active layer of
+    the theme nests with the scope (else InvalidInput, nothing written). Details give
+    ``layer_id``, ``generation`` and ``status``."""
     theme = THEME_ALIASES.get(layer.strip(), layer.strip())
     loaded = load(path, cols.GRID, ("code", "name"), crs=crs, allowed=POLYGONAL,
                   encoding=encoding, sheet=sheet)
+    status = "active" if activate else "draft"
     with conn.transaction():
         _check_scope(conn, theme, scope, loaded.problems)
+        _lock_theme(conn, theme)
+        if activate:
+            refuse_nested_active(conn, theme, scope)
         grids = _check(loaded, conn, scope, progress)
         loaded.problems.check()
         with database_errors(loaded.problems.source):
-            layer_id, generation, status = create_layer(conn, theme, scope, layer_name)
+            layer_id, generation = create_layer(conn, theme, scope, layer_name, status)
             n = _write(conn, loaded, grids, layer_id)
             _warn_outside(conn, loaded, grids, layer_id)
     return loaded.problems.result("grids", n, layer_id=layer_id, theme=theme,
