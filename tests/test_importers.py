@@ -31,7 +31,7 @@ from geo.importers.roles import import_roles
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = {"areas": "code", "grid_layers": "id", "grids": "id", "buildings": "id",
           "facilities": "id", "facility_categories": "code", "people": "id",
-          "role_assignments": "id"}
+          "role_assignments": "id", "audit_log": "id"}
 DISTRICT, STREET_W, STREET_E = "110101", "110101001", "110101002"
 C_SW, C_NW, C_E = "110101001001", "110101001002", "110101002001"
 BOWTIE = Polygon([(116.381, 39.881), (116.389, 39.889), (116.389, 39.881), (116.381, 39.889)])
@@ -49,12 +49,18 @@ def snapshot(conn: psycopg.Connection) -> dict[str, tuple[object, ...]]:
 
 
 def rejected(conn: psycopg.Connection, fn, *args, **kw) -> str:  # type: ignore[no-untyped-def]
-    """Run an import that must fail; prove nothing changed; return the message."""
+    """Run an import that must fail; prove nothing changed (no audit row either); return the
+    message."""
     before = snapshot(conn)
     with pytest.raises(ImportRejected) as info:
         fn(conn, *args, **kw)
     assert snapshot(conn) == before
     return str(info.value)
+
+
+def audit_rows(conn: psycopg.Connection, action: str) -> list[tuple[object, ...]]:
+    return conn.execute("SELECT actor, object_type, object_id, detail FROM audit_log "
+                        "WHERE action = %s ORDER BY id", (action,)).fetchall()
 
 
 def frame(rows: list[dict[str, object]], geoms: list[object], crs: int = 4326) -> gpd.GeoDataFrame:
@@ -521,6 +527,33 @@ def test_roles_bad_rows(district, tmp_path):
         assert expected in message, message
 
 
+def test_each_import_is_audited_once_without_personal_data(district, tmp_path):
+    (areas,) = audit_rows(district, "import.areas")
+    assert areas == ("system", "areas", None, {
+        "file": "areas.gpkg", "count": 6, "crs": "wgs84", "repaired": 0, "inserted": 6,
+        "updated": 0, "codes": sorted([DISTRICT, STREET_W, STREET_E, C_SW, C_NW, C_E])})
+    grids = unified_grids(district, tmp_path)
+    ((actor, kind, layer_id, detail),) = audit_rows(district, "import.grids")
+    assert (actor, kind, layer_id) == ("system", "grids", str(grids["layer_id"]))
+    assert detail["codes"] == sorted([C_SW + "001", C_SW + "002", "DH-03"])
+    assert (detail["count"], detail["generation"], detail["status"]) == (3, 1, "active")
+    people_fixture(district, tmp_path)
+    path = tmp_path / "roles.csv"
+    path.write_text(f"姓名,电话,角色,社区编码\n李娜,13900139000,志愿者,{C_SW}\n", encoding="utf-8")
+    import_roles(district, path, actor="cli:planner")
+    path = tmp_path / "f.csv"
+    path.write_text(f"类别,名称,经度,纬度\n药店,好药房,{HOME[0]},{HOME[1]}\n", encoding="utf-8")
+    import_facilities(district, path, crs="gcj02")
+    for action, count in (("import.buildings", 1), ("import.people", 4),
+                          ("import.roles", 1), ("import.facilities", 1)):
+        ((actor, kind, object_id, detail),) = audit_rows(district, action)
+        assert (kind, object_id, detail["count"]) == (action.split(".")[1], None, count)
+        assert "张伟" not in str(detail) and "138" not in str(detail)
+    assert audit_rows(district, "import.roles")[0][0] == "cli:planner"
+    assert audit_rows(district, "import.facilities")[0][3]["crs"] == "gcj02"
+    assert audit_rows(district, "import.people")[0][3]["file"] == "people.xlsx"
+
+
 # ---------------------------------------------------------------- command line
 
 
@@ -551,6 +584,14 @@ def test_cli_good_file_prints_a_summary(db_url, tmp_path):
         assert done.returncode == 0, done.stderr
         assert "imported 1 areas from haidian.geojson" in done.stdout
         assert "repaired (1):" in done.stdout and "feature 1: invalid geometry" in done.stdout
+        with psycopg.connect(db_url) as conn:
+            ((actor, detail),) = conn.execute(
+                "SELECT actor, detail FROM audit_log WHERE action = 'import.areas' "
+                "AND detail->>'file' = 'haidian.geojson'").fetchall()
+        assert actor.startswith("cli:") and detail["codes"] == ["110108"]
+        assert detail["repaired"] == 1
     finally:
         with psycopg.connect(db_url) as conn:
             conn.execute("DELETE FROM areas WHERE code = '110108'")
+            conn.execute("DELETE FROM audit_log WHERE action = 'import.areas' "
+                         "AND detail->>'file' = 'haidian.geojson'")

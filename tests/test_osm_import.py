@@ -139,6 +139,18 @@ def test_walk_network_is_split_at_junctions(db_conn: psycopg.Connection, extract
                            ).fetchone()[0] == 0
 
 
+def test_import_is_audited_once(db_conn: psycopg.Connection, extract: Path) -> None:
+    result = import_osm(db_conn, extract, actor="cli:planner")
+    ((actor, kind, object_id, detail),) = db_conn.execute(
+        "SELECT actor, object_type, object_id, detail FROM audit_log WHERE action = 'import.osm'"
+    ).fetchall()
+    assert (actor, kind, object_id) == ("cli:planner", "osm", None)
+    assert detail == {
+        "file": "bijiang.osm.pbf", "count": 11 + len(EXPECTED_EDGES) + 4 + 7, "crs": "wgs84",
+        "repaired": 1, "nodes": result.nodes, "edges": result.edges, "buildings": 4,
+        "facilities": 7, "district": None, "bbox": None}
+
+
 def test_disconnected_component_is_reported(db_conn: psycopg.Connection, extract: Path) -> None:
     result = import_osm(db_conn, extract)
     assert len(result.disconnected) == 1
@@ -219,11 +231,11 @@ def test_district_clip(db_conn: psycopg.Connection, extract: Path) -> None:
 def test_garbage_file_is_rejected(db_conn: psycopg.Connection, tmp_path: Path) -> None:
     bad = tmp_path / "broken.osm.pbf"
     bad.write_bytes(b"this is not a protocol buffer\n" * 20)
-    before = counts(db_conn)
+    before = counts(db_conn), db_conn.execute("SELECT count(*) FROM audit_log").fetchone()
     with pytest.raises(ImportRejected) as err:
         import_osm(db_conn, bad)
     assert "broken.osm.pbf" in str(err.value)
-    assert counts(db_conn) == before
+    assert (counts(db_conn), db_conn.execute("SELECT count(*) FROM audit_log").fetchone()) == before
 
 
 def test_cli_rejects_garbage_without_traceback(db_url: str, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """``gridgov import areas | grids | buildings | facilities | people | roles PATH``.
 
 Each import is one transaction: a bad file prints every problem found (row or feature and
-what is wrong) and writes nothing. Repaired geometries and warnings are listed after a good
+what is wrong) and writes nothing; a good one is written with its audit row (actor
+``cli:<user>``). Repaired geometries and warnings are listed after a good
 import. The ``osm`` command is added to this group by ``api.cli``.
 """
 
@@ -33,11 +34,12 @@ SHOWN = 20
 
 
 def _run(fn: Callable[..., ImportResult], path: Path, **options: Any) -> None:
+    from geo.db.audit import cli_actor
     from geo.db.connect import connect
     from geo.settings import get_settings
 
     with connect(get_settings()) as conn:
-        result = fn(conn, path, progress=sys.stderr.isatty(), **options)
+        result = fn(conn, path, progress=sys.stderr.isatty(), actor=cli_actor(), **options)
     _summary(result, path)
 
 

@@ -20,6 +20,7 @@ def import_osm(
     """Import the walk network, building footprints and service facilities from OSM."""
     import psycopg
 
+    from geo.db.audit import cli_actor
     from geo.db.connect import connect
     from geo.importers.osm import import_osm as run_import
     from geo.importers.osm import parse_bbox
@@ -32,7 +33,7 @@ def import_osm(
         raise SetupError(f"cannot reach the database ({exc}); try `gridgov db up`") from None
     with conn:
         result = run_import(conn, path, district_code=district, bbox=box,
-                            progress=sys.stderr.isatty())
+                            progress=sys.stderr.isatty(), actor=cli_actor())
     typer.echo(f"{path}: {result.nodes:,} walk nodes, {result.edges:,} walk edges, "
                f"{result.buildings:,} buildings, {result.facilities:,} facilities")
     for category, n in result.facilities_by_category.items():

@@ -18,7 +18,7 @@ from geo.importers import columns as cols
 from geo.importers.common import Loaded, duplicates, load
 from geo.importers.geometry import POLYGONAL, as_multipolygon
 from geo.importers.result import ImportResult
-from geo.importers.store import area_levels, database_errors, stage
+from geo.importers.store import area_levels, audit_import, database_errors, stage
 from geo.importers.values import LEVEL_BY_LENGTH, Row, area_code, choice, count
 
 LEVELS = {
@@ -94,11 +94,13 @@ ON CONFLICT (code) DO UPDATE SET
     geom = EXCLUDED.geom, source = EXCLUDED.source,
     households = COALESCE(EXCLUDED.households, areas.households),
     residents = COALESCE(EXCLUDED.residents, areas.residents)
-RETURNING (xmax = 0)
+RETURNING code, (xmax = 0)
 """
 
 
-def _write(conn: psycopg.Connection, loaded: Loaded, areas: list[AreaRow]) -> tuple[int, int]:
+def _write(conn: psycopg.Connection, loaded: Loaded,
+           areas: list[AreaRow]) -> list[tuple[str, bool]]:
+    """(code, inserted) for every area written."""
     assert loaded.geoms is not None
     geoms = ewkb_hex([as_multipolygon(loaded.geoms[a.at]) for a in areas])
     rows = ((a.code, a.name, a.level, a.parent, g, a.households, a.residents)
@@ -106,21 +108,25 @@ def _write(conn: psycopg.Connection, loaded: Loaded, areas: list[AreaRow]) -> tu
     stage(conn, "area_stage", _STAGE, rows)
     with conn.cursor() as cur:
         cur.execute(_UPSERT, (loaded.problems.source,))
-        inserted = [r[0] for r in cur.fetchall()]
-    return sum(inserted), len(inserted) - sum(inserted)
+        return [(code, bool(new)) for code, new in cur.fetchall()]
 
 
 def import_areas(conn: psycopg.Connection, path: str | Path, *, crs: str = "wgs84",
                  encoding: str | None = None, sheet: str | int | None = None,
-                 progress: bool = False) -> ImportResult:
+                 progress: bool = False, actor: str = "system") -> ImportResult:
     """Import area polygons (district / street / community); nothing is written unless
-    every feature is good. Existing codes are updated."""
+    every feature is good. Existing codes are updated. Audited as ``import.areas``."""
     loaded = load(path, cols.AREA, ("code", "name"), crs=crs, allowed=POLYGONAL,
                   encoding=encoding, sheet=sheet)
     with conn.transaction():
         areas = _check(loaded, conn, progress)
         loaded.problems.check()
         with database_errors(loaded.problems.source):
-            inserted, updated = _write(conn, loaded, areas)
+            written = _write(conn, loaded, areas)
+            inserted = sum(new for _, new in written)
+            updated = len(written) - inserted
+            audit_import(conn, actor, "areas", path, count=len(written), crs=loaded.crs,
+                         repaired=loaded.problems.repaired_count,
+                         codes=[code for code, _ in written], inserted=inserted, updated=updated)
     return loaded.problems.result("areas", inserted + updated, inserted=inserted,
                                   updated=updated)

@@ -22,7 +22,7 @@ from geo.importers.common import Loaded, duplicates, load
 from geo.importers.geometry import POINT, POLYGONAL, largest_polygon
 from geo.importers.places import locate, no_grid
 from geo.importers.result import ImportResult
-from geo.importers.store import Communities, database_errors, fetch_pairs, stage
+from geo.importers.store import Communities, audit_import, database_errors, fetch_pairs, stage
 from geo.importers.values import Row, count
 
 MAX_FLOORS = 200
@@ -121,8 +121,10 @@ def _stage_rows(loaded: Loaded, buildings: list[BuildingRow]) -> list[tuple[obje
 
 def import_buildings(conn: psycopg.Connection, path: str | Path, *, crs: str = "wgs84",
                      source: str | None = None, encoding: str | None = None,
-                     sheet: str | int | None = None, progress: bool = False) -> ImportResult:
-    """Import building footprints or points; nothing is written unless every row is good."""
+                     sheet: str | int | None = None, progress: bool = False,
+                     actor: str = "system") -> ImportResult:
+    """Import building footprints or points; nothing is written unless every row is good.
+    Audited as ``import.buildings``."""
     loaded = load(path, cols.BUILDING, ("address",), crs=crs, allowed=POINT + POLYGONAL,
                   encoding=encoding, sheet=sheet)
     with conn.transaction():
@@ -132,6 +134,11 @@ def import_buildings(conn: psycopg.Connection, path: str | Path, *, crs: str = "
             stage(conn, "building_stage", _STAGE, _stage_rows(loaded, buildings))
             locate(conn, "building_stage", loaded.problems, grid=True)
             ungridded = no_grid(conn, "building_stage")
-            inserted = [r[0] for r in fetch_pairs(conn, _INSERT, (source or loaded.source.name,))]
+            source = source or loaded.source.name
+            inserted = [r[0] for r in fetch_pairs(conn, _INSERT, (source,))]
+            audit_import(conn, actor, "buildings", path, count=len(inserted), crs=loaded.crs,
+                         repaired=loaded.problems.repaired_count, source=source,
+                         inserted=sum(inserted), updated=len(inserted) - sum(inserted),
+                         without_grid=ungridded)
     return loaded.problems.result("buildings", len(inserted), inserted=sum(inserted),
                                   updated=len(inserted) - sum(inserted), without_grid=ungridded)

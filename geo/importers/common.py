@@ -24,6 +24,7 @@ class Loaded:
     problems: Problems
     columns: dict[str, str]  # field → header in the file
     geoms: np.ndarray | None
+    crs: str | None = None  # what the geometries were converted from (None: no geometry)
 
     def rows(self, progress: bool = False, label: str = "checking") -> Iterator[Row]:
         frame = self.source.frame
@@ -62,7 +63,7 @@ def load(path: str | Path, table: cols.Aliases, required: Sequence[str], *, crs:
         geoms = np.asarray([None] * len(source.geoms), dtype=object)
     else:
         geoms = prepare(source.geoms, c, allowed, problems, skip=problems.failed_rows)
-    return Loaded(source, problems, mapping, geoms)
+    return Loaded(source, problems, mapping, geoms, c)
 
 
 def duplicates(problems: Problems, at: int, key: object, seen: dict[object, int],

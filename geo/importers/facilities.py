@@ -22,7 +22,7 @@ from geo.importers.common import Loaded, duplicates, load
 from geo.importers.geometry import POINT, POLYGONAL
 from geo.importers.places import locate
 from geo.importers.result import ImportResult
-from geo.importers.store import Communities, database_errors, fetch_pairs, stage
+from geo.importers.store import Communities, audit_import, database_errors, fetch_pairs, stage
 from geo.importers.values import Row, number
 
 
@@ -121,8 +121,10 @@ def _stage_rows(loaded: Loaded, facilities: list[FacilityRow]) -> list[tuple[obj
 
 def import_facilities(conn: psycopg.Connection, path: str | Path, *, crs: str = "wgs84",
                       source: str | None = None, encoding: str | None = None,
-                      sheet: str | int | None = None, progress: bool = False) -> ImportResult:
-    """Import facility points; nothing is written unless every row is good."""
+                      sheet: str | int | None = None, progress: bool = False,
+                      actor: str = "system") -> ImportResult:
+    """Import facility points; nothing is written unless every row is good. Audited as
+    ``import.facilities``."""
     loaded = load(path, cols.FACILITY, ("category", "name"), crs=crs,
                   allowed=POINT + POLYGONAL, encoding=encoding, sheet=sheet)
     with conn.transaction():
@@ -132,6 +134,10 @@ def import_facilities(conn: psycopg.Connection, path: str | Path, *, crs: str = 
         with database_errors(loaded.problems.source):
             stage(conn, "facility_stage", _STAGE, _stage_rows(loaded, facilities))
             locate(conn, "facility_stage", loaded.problems, grid=False)
-            inserted = [r[0] for r in fetch_pairs(conn, _INSERT, (source or loaded.source.name,))]
+            source = source or loaded.source.name
+            inserted = [r[0] for r in fetch_pairs(conn, _INSERT, (source,))]
+            audit_import(conn, actor, "facilities", path, count=len(inserted), crs=loaded.crs,
+                         repaired=loaded.problems.repaired_count, source=source,
+                         inserted=sum(inserted), updated=len(inserted) - sum(inserted))
     return loaded.problems.result("facilities", len(inserted), inserted=sum(inserted),
                                   updated=len(inserted) - sum(inserted))

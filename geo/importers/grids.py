@@ -26,7 +26,13 @@ from geo.importers import columns as cols
 from geo.importers.common import Loaded, duplicates, load
 from geo.importers.geometry import POLYGONAL, as_multipolygon
 from geo.importers.result import ImportResult, Problems
-from geo.importers.store import Communities, area_levels, database_errors, fetch_pairs
+from geo.importers.store import (
+    Communities,
+    area_levels,
+    audit_import,
+    database_errors,
+    fetch_pairs,
+)
 from geo.importers.values import Row, choice, count
 
 KINDS = {"base": "base", "基础": "base", "基础网格": "base", "一般网格": "base",
@@ -183,11 +189,11 @@ def _check_scope(conn: psycopg.Connection, theme: str, scope: str, problems: Pro
 def import_grids(conn: psycopg.Connection, path: str | Path, *, layer: str, scope: str,
                  crs: str = "wgs84", layer_name: str | None = None, activate: bool = False,
                  encoding: str | None = None, sheet: str | int | None = None,
-                 progress: bool = False) -> ImportResult:
+                 progress: bool = False, actor: str = "system") -> ImportResult:
     """Import grid polygons as a new generation of the layer ``layer`` (its theme) over
     ``scope`` (an area code): a draft, or active with ``activate`` when no active layer of
     the theme nests with the scope (else InvalidInput, nothing written). Details give
-    ``layer_id``, ``generation`` and ``status``."""
+    ``layer_id``, ``generation`` and ``status``. Audited as ``import.grids`` of the layer."""
     theme = THEME_ALIASES.get(layer.strip(), layer.strip())
     loaded = load(path, cols.GRID, ("code", "name"), crs=crs, allowed=POLYGONAL,
                   encoding=encoding, sheet=sheet)
@@ -203,5 +209,9 @@ def import_grids(conn: psycopg.Connection, path: str | Path, *, layer: str, scop
             layer_id, generation = create_layer(conn, theme, scope, layer_name, status)
             n = _write(conn, loaded, grids, layer_id)
             _warn_outside(conn, loaded, grids, layer_id)
+            audit_import(conn, actor, "grids", path, count=n, crs=loaded.crs,
+                         repaired=loaded.problems.repaired_count, codes=[g.code for g in grids],
+                         object_id=str(layer_id), layer_id=layer_id, theme=theme, scope=scope,
+                         generation=generation, status=status)
     return loaded.problems.result("grids", n, layer_id=layer_id, theme=theme,
                                   generation=generation, status=status)

@@ -37,6 +37,7 @@ from geo.errors import InvalidInput, Problem
 from geo.importers import osm_write
 from geo.importers.osm_read import (
     POI_RULES,
+    REPAIRED,
     OsmData,
     WalkWay,
     address,
@@ -44,6 +45,7 @@ from geo.importers.osm_read import (
     positive_int,
     read_osm,
 )
+from geo.importers.store import audit_import
 
 __all__ = ["POI_RULES", "OsmImportResult", "WalkComponent", "import_osm", "parse_bbox"]
 
@@ -287,8 +289,10 @@ def import_osm(
     district_code: str | None = None,
     bbox: Sequence[float] | None = None,
     progress: bool = False,
+    actor: str = "system",
 ) -> OsmImportResult:
-    """Import walk network, buildings and facilities from an OSM file; see the module doc."""
+    """Import walk network, buildings and facilities from an OSM file; see the module doc.
+    Audited as ``import.osm``."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
@@ -311,6 +315,12 @@ def import_osm(
             facilities = _facility_rows(data, region)
             result.facilities = osm_write.write_facilities(conn, facilities)
             shown.step(f"facilities: {result.facilities:,}")
+            audit_import(conn, actor, "osm", path,
+                         count=len(nodes) + len(edges) + result.buildings + result.facilities,
+                         crs="wgs84", repaired=sum(n.what == REPAIRED for n in data.notes),
+                         nodes=len(nodes), edges=len(edges), buildings=result.buildings,
+                         facilities=result.facilities, district=district_code,
+                         bbox=list(box) if box else None)
     result.nodes, result.edges = len(nodes), len(edges)
     result.disconnected = found[1:]
     result.facilities_by_category = dict(Counter(r[0] for r in facilities).most_common())

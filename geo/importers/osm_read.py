@@ -211,11 +211,14 @@ def _open(path: Path) -> osmium.io.File:
     return osmium.io.File(os.fspath(path), "pbf")
 
 
+REPAIRED = "invalid footprint repaired"
+
+
 def footprint_polygon(geom: Any, where: str, notes: list[Problem]) -> Polygon | None:
     """A valid polygon for a footprint: repaired when needed, the largest part of several."""
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
-        notes.append(Problem(where, "invalid footprint repaired"))
+        notes.append(Problem(where, REPAIRED))
     parts = [g for g in shapely.get_parts(geom) if isinstance(g, Polygon) and not g.is_empty]
     if not parts:
         notes.append(Problem(where, "footprint has no area; skipped"))

@@ -22,7 +22,7 @@ import psycopg
 from geo.importers import columns as cols
 from geo.importers.common import Loaded, duplicates, load
 from geo.importers.result import ImportResult
-from geo.importers.store import database_errors, fetch_pairs, stage
+from geo.importers.store import audit_import, database_errors, fetch_pairs, stage
 from geo.importers.values import BadValue, Row, choice, count, date, phone, text
 
 GENDERS = {"男": "M", "m": "M", "male": "M", "女": "F", "f": "F", "female": "F"}
@@ -156,8 +156,10 @@ def _write(conn: psycopg.Connection, people: list[tuple[PersonRow, int | None]])
 
 
 def import_people(conn: psycopg.Connection, path: str | Path, *, encoding: str | None = None,
-                  sheet: str | int | None = None, progress: bool = False) -> ImportResult:
-    """Import a roster of people; nothing is written unless every row is good."""
+                  sheet: str | int | None = None, progress: bool = False,
+                  actor: str = "system") -> ImportResult:
+    """Import a roster of people; nothing is written unless every row is good. A write of
+    personal data, audited as ``import.people`` (counts only, no names)."""
     loaded = load(path, cols.PERSON, ("name",), crs=None, allowed=None, encoding=encoding,
                   sheet=sheet)
     with conn.transaction():
@@ -165,5 +167,7 @@ def import_people(conn: psycopg.Connection, path: str | Path, *, encoding: str |
         loaded.problems.check()
         with database_errors(loaded.problems.source):
             inserted, updated = _write(conn, people)
+            audit_import(conn, actor, "people", path, count=inserted + updated, crs=None,
+                         repaired=loaded.problems.repaired_count, inserted=inserted, updated=updated)
     return loaded.problems.result("people", inserted + updated, inserted=inserted,
                                   updated=updated)

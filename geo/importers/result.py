@@ -60,6 +60,10 @@ class Problems:
         return set(self._failed)
 
     @property
+    def repaired_count(self) -> int:
+        return len(self._repaired)
+
+    @property
     def errors(self) -> list[Problem]:
         return [p for _, _, p in sorted(self._errors, key=lambda e: (e[0], e[1]))]
 

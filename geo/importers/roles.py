@@ -20,7 +20,14 @@ import psycopg
 from geo.importers import columns as cols
 from geo.importers.common import Loaded, duplicates, load
 from geo.importers.result import ImportResult
-from geo.importers.store import Communities, area_levels, database_errors, fetch_pairs, stage
+from geo.importers.store import (
+    Communities,
+    area_levels,
+    audit_import,
+    database_errors,
+    fetch_pairs,
+    stage,
+)
 from geo.importers.values import Row, choice, date, flag, phone, text
 
 _CODES = ("grid_worker_full", "grid_worker_part", "grid_leader", "building_head", "lane_head",
@@ -203,9 +210,9 @@ def _write(conn: psycopg.Connection, roles: list[RoleRow]) -> int:
 
 def import_roles(conn: psycopg.Connection, path: str | Path, *, theme: str | None = None,
                  encoding: str | None = None, sheet: str | int | None = None,
-                 progress: bool = False) -> ImportResult:
+                 progress: bool = False, actor: str = "system") -> ImportResult:
     """Import role assignments; nothing is written unless every row is good. ``theme``
-    restricts grid codes to the active layer of that theme."""
+    restricts grid codes to the active layer of that theme. Audited as ``import.roles``."""
     loaded = load(path, cols.ROLE, ("name", "role"), crs=None, allowed=None, encoding=encoding,
                   sheet=sheet)
     with conn.transaction():
@@ -213,4 +220,6 @@ def import_roles(conn: psycopg.Connection, path: str | Path, *, theme: str | Non
         loaded.problems.check()
         with database_errors(loaded.problems.source):
             n = _write(conn, roles)
+            audit_import(conn, actor, "roles", path, count=n, crs=None,
+                         repaired=loaded.problems.repaired_count, skipped_existing=len(roles) - n)
     return loaded.problems.result("roles", n, skipped_existing=len(roles) - n)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
 
+from geo.db import audit
 from geo.db.bulk import copy_rows
 from geo.errors import ImportRejected, Problem
 
@@ -50,6 +52,23 @@ def database_errors(source: str) -> Iterator[None]:
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ImportRejected(source, [Problem("database", first)]) from exc
+
+
+AUDITED_CODES = 50
+
+
+def audit_import(conn: psycopg.Connection, actor: str, entity: str, path: str | Path, *,
+                 count: int, crs: str | None, repaired: int, codes: Iterable[str] | None = None,
+                 object_id: str | None = None, **extra: Any) -> None:
+    """One audit row for one import, written inside its transaction (DESIGN §6): the file's
+    name (not its path, which may name a person's home directory), how many rows, the CRS,
+    repairs and, for boundaries, the codes changed (the first ``AUDITED_CODES``). No personal
+    data goes into the detail: counts only."""
+    detail: dict[str, Any] = {"file": Path(path).name, "count": count, "crs": crs,
+                              "repaired": repaired}
+    if codes is not None:
+        detail["codes"] = sorted(codes)[:AUDITED_CODES]
+    audit.record(conn, actor, f"import.{entity}", entity, object_id, detail | extra)
 
 
 def area_levels(conn: psycopg.Connection) -> dict[str, str]:
