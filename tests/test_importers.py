@@ -508,6 +508,17 @@ def test_roles_csv(district, tmp_path):
     assert (again.count, again.details) == (0, {"skipped_existing": 4})
 
 
+def test_roles_match_phones_written_either_way(district, tmp_path):
+    district.execute("INSERT INTO people (name, phone) VALUES ('陈静', '0856-521 2345'), "
+                     "('陈静', '13800000000')")
+    path = tmp_path / "roles.csv"
+    path.write_text(f"姓名,电话,角色,社区编码\n陈静,（0856）521-2345,志愿者,{C_SW}\n",
+                    encoding="utf-8")
+    assert import_roles(district, path).count == 1
+    assert district.execute("SELECT p.phone FROM role_assignments r JOIN people p ON "
+                            "p.id = r.person_id").fetchall() == [("0856-521 2345",)]
+
+
 def test_roles_bad_rows(district, tmp_path):
     unified_grids(district, tmp_path)
     people_fixture(district, tmp_path)

@@ -10,7 +10,6 @@ start date) is skipped, so a roster can be re-imported.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from geo.importers.store import (
     fetch_pairs,
     stage,
 )
-from geo.importers.values import Row, choice, date, flag, phone, text
+from geo.importers.values import Row, choice, date, flag, normalize_phone, phone, text
 
 _CODES = ("grid_worker_full", "grid_worker_part", "grid_leader", "building_head", "lane_head",
           "courtyard_head", "household_liaison", "party_member", "volunteer",
@@ -89,17 +88,13 @@ WHERE l.status = 'active' AND g.valid_to IS NULL AND g.code = ANY(%s)
 """
 
 
-def _digits(stored_phone: str) -> str:
-    return re.sub(r"[\s\-]", "", stored_phone)
-
-
 def _person(row: Row, look: Lookups) -> int | None:
     name, ph = row.required("name"), row.get("phone", phone)
     if name is None:
         return None
     matches = look.people.get(name, [])
-    if ph is not None:
-        matches = [m for m in matches if m[1] is not None and _digits(m[1]) == ph]
+    if ph is not None:  # ``phone`` normalised the file's side; the stored side likewise
+        matches = [m for m in matches if m[1] is not None and normalize_phone(m[1]) == ph]
     if len(matches) == 1:
         return matches[0][0]
     who = f"{name} / {ph}" if ph else name

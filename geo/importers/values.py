@@ -73,11 +73,17 @@ def area_code(value: Any, field: str = "code") -> str | None:
     return s
 
 
+def normalize_phone(s: str) -> str:
+    """A phone number without the separators people type (spaces, dashes, brackets), so that
+    ``(0856) 521-2345`` and ``08565212345`` compare equal."""
+    return re.sub(r"[\s\-()（）]", "", s)
+
+
 def phone(value: Any, field: str = "phone") -> str | None:
     s = text(value)
     if s is None:
         return None
-    digits = re.sub(r"[\s\-()（）]", "", s)
+    digits = normalize_phone(s)
     if not PHONE.fullmatch(digits):
         raise BadValue(f"{field} {s!r} is not a phone number (5–20 digits)")
     return digits
