@@ -20,15 +20,34 @@ import shapely
 
 from geo.db.bulk import copy_rows, ewkb_hex
 from geo.errors import InvalidInput
+from geo.importers.store import stage
 
 SOURCE = "osm"
+Columns = Sequence[tuple[str, str]]  # (name, SQL type) of a staging table
 
 
-def _stage(conn: psycopg.Connection, name: str, columns: str) -> None:
-    # Temp tables go with the transaction; dropping first lets one session import twice
-    # inside an outer transaction (as the tests do).
-    conn.execute(f"DROP TABLE IF EXISTS {name}")
-    conn.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
+def _stage_rows(conn: psycopg.Connection, name: str, columns: Columns,
+                rows: Sequence[Sequence[Any]]) -> None:
+    """COPY ``rows`` (in ``columns`` order) into a fresh temporary table ``name``; shapely
+    values of the geometry columns are sent as EWKB, in one vectorised call per column."""
+    geometry = {i for i, (_, kind) in enumerate(columns) if kind.startswith("geometry")}
+    encoded = {i: ewkb_hex([r[i] for r in rows]) for i in geometry}
+    stage(conn, name, columns,
+          ([encoded[i][k] if i in geometry else v for i, v in enumerate(r)]
+           for k, r in enumerate(rows)))
+
+
+def _merge(conn: psycopg.Connection, table: str, columns: Columns,
+           rows: Sequence[Sequence[Any]], upsert: str) -> int:
+    """Stage ``rows`` and run ``upsert`` (an INSERT … SELECT from the stage ``osm_stage_<table>``
+    taking the source as its one parameter); pin what was written to communities."""
+    if not rows:
+        return 0
+    name = f"osm_stage_{table}"
+    _stage_rows(conn, name, columns, rows)
+    written = conn.execute(upsert, (SOURCE,)).rowcount
+    _pin_to_communities(conn, table, name)
+    return written
 
 
 def district_region(conn: psycopg.Connection, code: str) -> Any:
@@ -41,6 +60,10 @@ def district_region(conn: psycopg.Connection, code: str) -> Any:
     return shapely.from_wkb(bytes(row[0]))
 
 
+_NODE_COLUMNS = (("id", "bigint PRIMARY KEY"), ("geom", "geometry(Point, 4326)"),
+                 ("district_code", "varchar(6)"))
+
+
 def write_walk_network(
     conn: psycopg.Connection,
     nodes: Sequence[tuple[int, float, float]],
@@ -48,13 +71,11 @@ def write_walk_network(
     district_code: str | None,
 ) -> None:
     """``nodes``: (id, lon, lat); ``edges``: (source, target, length_m, highway, name, line)."""
-    _stage(conn, "osm_stage_nodes",
-           "id bigint PRIMARY KEY, geom geometry(Point, 4326), district_code varchar(6)")
     if not nodes:
         return
     points = shapely.points([(x, y) for _, x, y in nodes])
-    copy_rows(conn, "osm_stage_nodes", ["id", "geom", "district_code"],
-              ((n[0], g, district_code) for n, g in zip(nodes, ewkb_hex(points), strict=True)))
+    _stage_rows(conn, "osm_stage_nodes", _NODE_COLUMNS,
+                [(n[0], p, district_code) for n, p in zip(nodes, points, strict=True)])
     conn.execute("ANALYZE osm_stage_nodes")
     conn.execute("DELETE FROM walk_edges e USING osm_stage_nodes s WHERE e.source = s.id")
     conn.execute("DELETE FROM walk_edges e USING osm_stage_nodes s WHERE e.target = s.id")
@@ -76,75 +97,58 @@ def write_walk_network(
               ((*e[:5], district_code, g) for e, g in zip(edges, lines, strict=True)))
 
 
-_BUILDING_COLUMNS = ["address", "name", "households", "floors", "footprint", "geom", "source_id"]
+_BUILDING_COLUMNS = (("address", "text"), ("name", "text"), ("households", "integer"),
+                     ("floors", "smallint"), ("footprint", "geometry(Polygon, 4326)"),
+                     ("geom", "geometry(Point, 4326)"), ("source_id", "text"))
+
+_UPSERT_BUILDINGS = """
+INSERT INTO buildings (address, name, households, floors, footprint, geom, source, source_id)
+SELECT address, name, households, floors, footprint, geom, %s, source_id
+FROM osm_stage_buildings
+ON CONFLICT (source, source_id) WHERE source_id IS NOT NULL DO UPDATE SET
+    address = EXCLUDED.address,
+    name = EXCLUDED.name,
+    households = CASE WHEN EXCLUDED.households > 0 THEN EXCLUDED.households
+                      ELSE buildings.households END,
+    floors = COALESCE(EXCLUDED.floors, buildings.floors),
+    footprint = EXCLUDED.footprint,
+    geom = EXCLUDED.geom
+"""
 
 
 def write_buildings(conn: psycopg.Connection, rows: Sequence[Sequence[Any]]) -> int:
     """Rows in ``_BUILDING_COLUMNS`` order with shapely footprint and point."""
-    _stage(conn, "osm_stage_buildings",
-           "address text, name text, households integer, floors smallint, "
-           "footprint geometry(Polygon, 4326), geom geometry(Point, 4326), source_id text")
-    if not rows:
-        return 0
-    footprints = ewkb_hex([r[4] for r in rows])
-    points = ewkb_hex([r[5] for r in rows])
-    copy_rows(conn, "osm_stage_buildings", _BUILDING_COLUMNS,
-              ((*r[:4], f, p, r[6]) for r, f, p in zip(rows, footprints, points, strict=True)))
-    cur = conn.execute("""
-        INSERT INTO buildings (address, name, households, floors, footprint, geom, source,
-                               source_id)
-        SELECT address, name, households, floors, footprint, geom, %s, source_id
-        FROM osm_stage_buildings
-        ON CONFLICT (source, source_id) WHERE source_id IS NOT NULL DO UPDATE SET
-            address = EXCLUDED.address,
-            name = EXCLUDED.name,
-            households = CASE WHEN EXCLUDED.households > 0 THEN EXCLUDED.households
-                              ELSE buildings.households END,
-            floors = COALESCE(EXCLUDED.floors, buildings.floors),
-            footprint = EXCLUDED.footprint,
-            geom = EXCLUDED.geom
-    """, (SOURCE,))
-    written = cur.rowcount
-    _pin_to_communities(conn, "buildings", "osm_stage_buildings")
-    return written
+    return _merge(conn, "buildings", _BUILDING_COLUMNS, rows, _UPSERT_BUILDINGS)
 
 
-_FACILITY_COLUMNS = ["category", "name", "address", "phone", "opening_hours", "geom", "source_id"]
+_FACILITY_COLUMNS = (("category", "text"), ("name", "text"), ("address", "text"),
+                     ("phone", "text"), ("opening_hours", "text"),
+                     ("geom", "geometry(Point, 4326)"), ("source_id", "text"))
+
+_UPSERT_FACILITIES = """
+INSERT INTO facilities (category, name, address, phone, opening_hours, geom, source, source_id)
+SELECT category, name, address, phone, opening_hours, geom, %s, source_id
+FROM osm_stage_facilities
+ON CONFLICT (source, source_id) WHERE source_id IS NOT NULL DO UPDATE SET
+    category = EXCLUDED.category,
+    name = EXCLUDED.name,
+    address = COALESCE(EXCLUDED.address, facilities.address),
+    phone = COALESCE(EXCLUDED.phone, facilities.phone),
+    opening_hours = COALESCE(EXCLUDED.opening_hours, facilities.opening_hours),
+    geom = EXCLUDED.geom
+"""
 
 
 def write_facilities(conn: psycopg.Connection, rows: Sequence[Sequence[Any]]) -> int:
     """Rows in ``_FACILITY_COLUMNS`` order with a shapely point."""
-    _stage(conn, "osm_stage_facilities",
-           "category text, name text, address text, phone text, opening_hours text, "
-           "geom geometry(Point, 4326), source_id text")
-    if not rows:
-        return 0
-    points = ewkb_hex([r[5] for r in rows])
-    copy_rows(conn, "osm_stage_facilities", _FACILITY_COLUMNS,
-              ((*r[:5], p, r[6]) for r, p in zip(rows, points, strict=True)))
-    cur = conn.execute("""
-        INSERT INTO facilities (category, name, address, phone, opening_hours, geom, source,
-                                source_id)
-        SELECT category, name, address, phone, opening_hours, geom, %s, source_id
-        FROM osm_stage_facilities
-        ON CONFLICT (source, source_id) WHERE source_id IS NOT NULL DO UPDATE SET
-            category = EXCLUDED.category,
-            name = EXCLUDED.name,
-            address = COALESCE(EXCLUDED.address, facilities.address),
-            phone = COALESCE(EXCLUDED.phone, facilities.phone),
-            opening_hours = COALESCE(EXCLUDED.opening_hours, facilities.opening_hours),
-            geom = EXCLUDED.geom
-    """, (SOURCE,))
-    written = cur.rowcount
-    _pin_to_communities(conn, "facilities", "osm_stage_facilities")
-    return written
+    return _merge(conn, "facilities", _FACILITY_COLUMNS, rows, _UPSERT_FACILITIES)
 
 
-def _pin_to_communities(conn: psycopg.Connection, table: str, stage: str) -> None:
+def _pin_to_communities(conn: psycopg.Connection, table: str, staged: str) -> None:
     """Set community_code from the community polygon covering each imported point, if any."""
     conn.execute(f"""
         UPDATE {table} t SET community_code = a.code
-        FROM {stage} s, areas a
+        FROM {staged} s, areas a
         WHERE t.source = %s AND t.source_id = s.source_id
           AND a.level = 'community' AND ST_Covers(a.geom, t.geom)
     """, (SOURCE,))
