@@ -84,6 +84,7 @@ def _shapes(loaded: Loaded, b: BuildingRow) -> tuple[shapely.Geometry | None, sh
     if g.geom_type == "Point":
         return None, g
     footprint = largest_polygon(g)
+    assert footprint is not None  # ``prepare`` lets only non-empty polygons through
     if footprint is not g:
         loaded.problems.warn(b.at, f"footprint has {len(shapely.get_parts(g))} parts: "
                              "the largest is kept")

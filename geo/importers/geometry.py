@@ -109,10 +109,16 @@ def _inside_china(geoms: np.ndarray, rows: list[int], crs: str,
     return inside
 
 
+def polygons(g: shapely.Geometry) -> list[shapely.Polygon]:
+    """The non-empty polygons in ``g``, also from inside a collection (what ``make_valid``
+    returns may mix polygons, multipolygons and lines)."""
+    parts = [p for p in shapely.get_parts(g) if p.geom_type in POLYGONAL and not p.is_empty]
+    return [q for p in parts for q in shapely.get_parts(p) if not q.is_empty]
+
+
 def polygonal_part(g: shapely.Geometry) -> shapely.Geometry | None:
     """The polygons of ``g`` as one Polygon/MultiPolygon, or None when it has none."""
-    parts = [p for p in shapely.get_parts(g) if p.geom_type in POLYGONAL and not p.is_empty]
-    polys = [q for p in parts for q in shapely.get_parts(p)]
+    polys = polygons(g)
     if not polys:
         return None
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
@@ -135,7 +141,8 @@ def as_multipolygon(g: shapely.Geometry) -> shapely.Geometry:
     return g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
 
 
-def largest_polygon(g: shapely.Geometry) -> shapely.Geometry:
+def largest_polygon(g: shapely.Geometry) -> shapely.Polygon | None:
+    """``g`` itself when a polygon, else its largest polygon; None when it has none."""
     if g.geom_type == "Polygon":
         return g
-    return max(shapely.get_parts(g), key=lambda p: p.area)
+    return max(polygons(g), key=lambda p: p.area, default=None)

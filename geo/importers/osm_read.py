@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry import Point, Polygon
 
 from geo.errors import ImportRejected, Problem
+from geo.importers.geometry import largest_polygon, polygons
 
 # --- walk network -----------------------------------------------------------------------------
 
@@ -219,13 +220,13 @@ def footprint_polygon(geom: Any, where: str, notes: list[Problem]) -> Polygon | 
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
         notes.append(Problem(where, REPAIRED))
-    parts = [g for g in shapely.get_parts(geom) if isinstance(g, Polygon) and not g.is_empty]
-    if not parts:
+    parts = len(polygons(geom))
+    if parts == 0:
         notes.append(Problem(where, "footprint has no area; skipped"))
         return None
-    if len(parts) > 1:
-        notes.append(Problem(where, f"footprint has {len(parts)} parts; kept the largest"))
-    return max(parts, key=lambda p: p.area)
+    if parts > 1:
+        notes.append(Problem(where, f"footprint has {parts} parts; kept the largest"))
+    return largest_polygon(geom)
 
 
 class _Collector:
