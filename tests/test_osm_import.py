@@ -211,6 +211,11 @@ def test_bbox_keeps_only_what_is_inside(db_conn: psycopg.Connection, extract: Pa
     assert (result.nodes, result.edges, result.buildings, result.facilities) == (2, 1, 0, 0)
     with pytest.raises(InvalidInput, match="bbox"):
         parse_bbox("27.72,109.19,27.73,109.20")
+    assert parse_bbox(" 109.1945 27.7245 109.197 27.726 ") == (109.1945, 27.7245, 109.197, 27.726)
+    again = import_osm(db_conn, extract, bbox=(109.1945, 27.7245, 109.197, 27.726))
+    assert (again.nodes, again.edges) == (2, 1)
+    with pytest.raises(InvalidInput, match="expected four numbers"):
+        import_osm(db_conn, extract, bbox=(109.19, 27.72, 109.2))
 
 
 def test_district_clip(db_conn: psycopg.Connection, extract: Path) -> None:

@@ -86,22 +86,17 @@ class _Edge:
     name: str | None
 
 
-def parse_bbox(text: str | None) -> BBox | None:
-    """``minlon,minlat,maxlon,maxlat`` (WGS84) as a checked tuple."""
-    if text is None or not text.strip():
+def parse_bbox(value: str | Sequence[float] | None) -> BBox | None:
+    """``minlon,minlat,maxlon,maxlat`` (WGS84), as text or four numbers, checked; None for
+    none. (The API has its own query parameter parser in ``api.deps``.)"""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    parts = re.split(r"[,\s]+", value.strip()) if isinstance(value, str) else list(value)
     try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        values = ()
-    if len(values) != 4:
-        raise InvalidInput(f"bbox {text!r}: expected four numbers minlon,minlat,maxlon,maxlat")
-    return _check_bbox(values)
-
-
-def _check_bbox(bbox: Sequence[float]) -> BBox:
-    w, s, e, n = (float(v) for v in bbox)
+        w, s, e, n = (float(p) for p in parts if p != "")
+    except (TypeError, ValueError):
+        raise InvalidInput(f"bbox {value!r}: expected four numbers minlon,minlat,maxlon,maxlat"
+                           ) from None
     if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
         raise InvalidInput(f"bbox {w},{s},{e},{n}: need minlon < maxlon and minlat < maxlat, "
                            "in degrees (lon, lat order)")
@@ -298,7 +293,7 @@ def import_osm(
         raise InvalidInput(f"{path}: no such file")
     if district_code is not None and not re.fullmatch(r"\d{6}", district_code):
         raise InvalidInput(f"district code {district_code!r}: expected a 6-digit adcode")
-    box = _check_bbox(bbox) if bbox is not None else None
+    box = parse_bbox(bbox)
     result = OsmImportResult(source=str(path))
     with _Display(progress, path.name) as shown:
         data = read_osm(path, tick=shown.read)
