@@ -179,11 +179,16 @@ def _warn_outside(conn: psycopg.Connection, loaded: Loaded, grids: list[GridRow]
                              "its community")
 
 
-def _check_scope(conn: psycopg.Connection, theme: str, scope: str, problems: Problems) -> None:
+def _check_scope(conn: psycopg.Connection, theme: str, scope: str, problems: Problems) -> bool:
+    """Whether theme and scope are usable; errors are recorded."""
+    ok = True
     if not theme or len(theme) > 40:
         problems.error("layer", f"layer theme {theme!r} must be 1–40 characters")
+        ok = False
     if scope not in area_levels(conn):
         problems.error("scope", f"scope area {scope!r} is not in the database")
+        ok = False
+    return ok
 
 
 def import_grids(conn: psycopg.Connection, path: str | Path, *, layer: str, scope: str,
@@ -199,9 +204,9 @@ def import_grids(conn: psycopg.Connection, path: str | Path, *, layer: str, scop
                   encoding=encoding, sheet=sheet)
     status = "active" if activate else "draft"
     with conn.transaction():
-        _check_scope(conn, theme, scope, loaded.problems)
+        usable = _check_scope(conn, theme, scope, loaded.problems)
         _lock_theme(conn, theme)
-        if activate:
+        if activate and usable:
             refuse_nested_active(conn, theme, scope)
         grids = _check(loaded, conn, scope, progress)
         loaded.problems.check()
