@@ -50,11 +50,12 @@ def _database_message(exc: BaseException) -> str | None:
 
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None:
         exc = exc.orig
-    if isinstance(exc, psycopg.OperationalError):
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreachable"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, psycopg.OperationalError) and any(
+            w in first.lower() for w in ("connect", "connection", "server closed", "timeout expired")):
         return f"cannot reach the database ({first}); is it up? try `gridgov db up`"
     if isinstance(exc, psycopg.Error):
-        return f"database error: {str(exc).strip().splitlines()[0]}"
+        return f"database error: {first}"
     return None
 
 

@@ -52,6 +52,10 @@ def number(value: Any, field: str) -> float | None:
     return x
 
 
+# Far above any one building or grid, far below the database's 32-bit integers.
+MAX_COUNT = 1_000_000
+
+
 def count(value: Any, field: str) -> int | None:
     """A non-negative whole number (households, residents, floors)."""
     x = number(value, field)
@@ -61,6 +65,8 @@ def count(value: Any, field: str) -> int | None:
         raise BadValue(f"{field} {text(value)!r} is negative")
     if not float(x).is_integer():
         raise BadValue(f"{field} {text(value)!r} is not a whole number")
+    if x > MAX_COUNT:
+        raise BadValue(f"{field} {text(value)!r} is implausibly large (more than {MAX_COUNT:,})")
     return int(x)
 
 
