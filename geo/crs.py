@@ -146,31 +146,31 @@ def _transformer(src: str, dst: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(src, dst, always_xy=True)
 
 
-def to_wgs84(lon: Any, lat: Any, crs: str) -> tuple[Array, Array]:
-    """Convert coordinates given in ``crs`` (any accepted spelling) to WGS84 lon/lat."""
+def _convert(lon: Any, lat: Any, crs: str, to_wgs: bool) -> tuple[Array, Array]:
     c = normalize_crs(crs)
     x, y = _as_arrays(lon, lat)
     if c in ("wgs84", "cgcs2000"):
         return x, y
-    if c == "gcj02":
-        return gcj02_to_wgs84(x, y)
-    if c == "bd09":
-        return bd09_to_wgs84(x, y)
-    tx, ty = _transformer(c, "EPSG:4326").transform(x, y)
+    obfuscated = _TO_WGS84 if to_wgs else _FROM_WGS84
+    if c in obfuscated:
+        return obfuscated[c](x, y)
+    src, dst = (c, "EPSG:4326") if to_wgs else ("EPSG:4326", c)
+    tx, ty = _transformer(src, dst).transform(x, y)
     return np.asarray(tx, dtype=np.float64), np.asarray(ty, dtype=np.float64)
+
+
+_TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
+_FROM_WGS84 = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
+
+
+def to_wgs84(lon: Any, lat: Any, crs: str) -> tuple[Array, Array]:
+    """Convert coordinates given in ``crs`` (any accepted spelling) to WGS84 lon/lat."""
+    return _convert(lon, lat, crs, to_wgs=True)
 
 
 def from_wgs84(lon: Any, lat: Any, crs: str) -> tuple[Array, Array]:
-    c = normalize_crs(crs)
-    x, y = _as_arrays(lon, lat)
-    if c in ("wgs84", "cgcs2000"):
-        return x, y
-    if c == "gcj02":
-        return wgs84_to_gcj02(x, y)
-    if c == "bd09":
-        return wgs84_to_bd09(x, y)
-    tx, ty = _transformer("EPSG:4326", c).transform(x, y)
-    return np.asarray(tx, dtype=np.float64), np.asarray(ty, dtype=np.float64)
+    """Convert WGS84 lon/lat to ``crs``."""
+    return _convert(lon, lat, crs, to_wgs=False)
 
 
 def _apply(geoms: Any, fn: Any) -> Any:
