@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     household_max: int = 500
     web_dir: Path = REPO_ROOT / "web"
     max_features: int = Field(default=20000, description="Cap on features per GeoJSON response.")
+    near_boundary_m: float = Field(default=30.0, description="Lookup flags points this close "
+                                   "to a grid edge and offers the neighbour's contacts.")
+    walk_speed_kmh: float = Field(default=4.0, description="Walking speed (elderly profile 3.0).")
+    rate_limit_per_minute: int = Field(default=120, description="Public requests per client "
+                                       "per minute (lookup, search); 0 turns the limit off.")
+    rate_limit_burst: int = Field(default=30, description="Requests a client may make at once.")
+    secret_key: str | None = Field(default=None, description="Signs access tokens; when unset "
+                                   "a random key is generated into <data_dir>/secret_key.")
+    token_minutes: int = Field(default=60, description="Lifetime of an access token.")
+    k_anonymity: int = Field(default=5, description="Counts of people below this are "
+                             "suppressed for roles below community_worker.")
 
 
 def get_settings() -> Settings:

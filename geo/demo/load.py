@@ -17,6 +17,7 @@ from geo.categories import ensure_categories
 from geo.crs import metric_epsg, to_metric
 from geo.db.audit import record
 from geo.db.bulk import copy_rows, ewkb_hex
+from geo.db.refresh import refresh_active_grids
 from geo.demo.city import City, build_city
 from geo.demo.db import as_multi, fix_sequence, next_ids, to_wgs
 from geo.demo.people import DEMO_END, build_roster
@@ -71,6 +72,7 @@ def load_demo(conn: psycopg.Connection, seed: int = SEED, scale: int = 1, progre
         say("writing people, roles, party organisations and issues")
         write_roster(conn, city, roster, grid_ids, bld_ids)
         _write_totals(conn)
+        refresh_active_grids(conn)
         record(conn, actor, "demo.load", "areas", DISTRICT,
                {"seed": seed, "scale": scale, "streets": len(city.streets),
                 "communities": len(city.communities), "grids": len(city.grids),

@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 
 from geo.db.bulk import copy_rows, ewkb_hex
+from geo.db.refresh import refresh_active_grids
 from geo.errors import InvalidInput
 from geo.importers import columns as cols
 from geo.importers.common import Loaded, duplicates, load
@@ -214,6 +215,8 @@ def import_grids(conn: psycopg.Connection, path: str | Path, *, layer: str, scop
             layer_id, generation = create_layer(conn, theme, scope, layer_name, status)
             n = _write(conn, loaded, grids, layer_id)
             _warn_outside(conn, loaded, grids, layer_id)
+            if status == "active" and theme == "unified":
+                refresh_active_grids(conn)
             audit_import(conn, actor, "grids", path, count=n, crs=loaded.crs,
                          repaired=loaded.problems.repaired_count, codes=[g.code for g in grids],
                          object_id=str(layer_id), layer_id=layer_id, theme=theme, scope=scope,
