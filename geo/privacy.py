@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 # Roles allowed to see unsuppressed counts of people (and personal data, within scope).
-FULL_COUNT_ROLES = frozenset({"admin", "street_leader", "community_worker"})
+FULL_COUNT_ROLES = frozenset({"admin", "planner", "street_leader", "community_worker"})
 SUPPRESSED = None  # what a suppressed count becomes in JSON (null), never a small number
 
 
@@ -27,7 +27,8 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def needs_suppression(role: str | None) -> bool:
-    """Anonymous users, analysts, planners and grid workers get suppressed counts."""
+    """Anonymous users, analysts and grid workers (below community_worker) get suppressed
+    counts."""
     return role not in FULL_COUNT_ROLES
 
 
