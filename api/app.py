@@ -10,7 +10,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool
 
 from api import errors
-from api.routers import areas, features, health, pages
+from api.routers import areas, audit, auth, features, health, pages, resources
 from geo.db.connect import database_url
 from geo.settings import Settings, get_settings
 
@@ -46,6 +46,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(areas.router, prefix="/api/v1")
     app.include_router(features.router, prefix="/api/v1")
+    app.include_router(auth.router, prefix="/api/v1")
+    for router in resources.routers:
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(audit.router, prefix="/api/v1")
     pages.mount(app, settings)
     return app
 

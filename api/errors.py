@@ -9,7 +9,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from geo.errors import ImportRejected, InvalidInput, NotFound, SetupError
+from geo.errors import (
+    Conflict,
+    Forbidden,
+    ImportRejected,
+    InvalidInput,
+    NotFound,
+    SetupError,
+    Unauthorized,
+)
 
 log = logging.getLogger("gridgov.api")
 
@@ -22,6 +30,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return _body(404, str(exc))
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
+        resp = _body(401, str(exc))
+        resp.headers["WWW-Authenticate"] = "Bearer"
+        return resp
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return _body(403, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return _body(409, str(exc))
 
     @app.exception_handler(ImportRejected)
     async def rejected(_: Request, exc: ImportRejected) -> JSONResponse:

@@ -17,6 +17,18 @@ class NotFound(GridgovError):
     """The thing asked for does not exist."""
 
 
+class Unauthorized(GridgovError):
+    """No valid credentials for something that needs them (HTTP 401)."""
+
+
+class Forbidden(GridgovError):
+    """Credentials are fine but the role may not do this (HTTP 403)."""
+
+
+class Conflict(GridgovError):
+    """The object changed or is still referenced (HTTP 409/412)."""
+
+
 class InvalidInput(GridgovError):
     """The request or file is wrong in a way the user can fix."""
 

@@ -8,9 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import BBoxDep, ConnDep, SettingsDep, WithinDep
-from geo.categories import resolve
 from geo.db.queries import features as q
-from geo.errors import InvalidInput
 
 router = APIRouter(tags=["map layers"])
 GEOJSON = "application/geo+json"
@@ -34,28 +32,6 @@ async def grids(
 @router.get("/grid-layers", summary="Grid layers, their generations and status")
 async def grid_layers(conn: ConnDep) -> list[dict[str, Any]]:
     return await q.layer_themes(conn)
-
-
-@router.get("/buildings", summary="Buildings (footprints) with households, as GeoJSON")
-async def buildings(conn: ConnDep, settings: SettingsDep, within: WithinDep, bbox: BBoxDep,
-                    limit: Limit = None) -> Response:
-    body = await q.buildings_geojson(conn, within, bbox, _limit(limit, settings.max_features))
-    return Response(body, media_type=GEOJSON)
-
-
-@router.get("/facilities", summary="Service facilities, as GeoJSON")
-async def facilities(
-    conn: ConnDep, settings: SettingsDep, within: WithinDep, bbox: BBoxDep,
-    category: Annotated[str | None, Query(description="Category code or Chinese name")] = None,
-    limit: Limit = None,
-) -> Response:
-    code = None
-    if category:
-        code = resolve(category)
-        if code is None:
-            raise InvalidInput(f"category: unknown category {category!r}; see /api/v1/facility-categories")
-    body = await q.facilities_geojson(conn, code, within, bbox, _limit(limit, settings.max_features))
-    return Response(body, media_type=GEOJSON)
 
 
 @router.get("/walk-network", summary="Edges of the walk network, as GeoJSON")

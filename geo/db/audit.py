@@ -29,3 +29,14 @@ def record(conn: psycopg.Connection, actor: str, action: str, object_type: str,
         "VALUES (%s, %s, %s, %s, %s, %s)",
         (actor, action, object_type, object_id, Jsonb(detail or {}), client),
     )
+
+
+async def record_async(conn: Any, actor: str, action: str, object_type: str,
+                       object_id: str | None = None, detail: dict[str, Any] | None = None,
+                       client: str | None = None) -> None:
+    """The same for the API's async connections (inside the request's transaction)."""
+    await conn.execute(
+        "INSERT INTO audit_log (actor, action, object_type, object_id, detail, client) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        (actor, action, object_type, object_id, Jsonb(detail or {}), client),
+    )

@@ -50,33 +50,6 @@ def _intersects_area(within: str | None, column: str, params: dict[str, Any]) ->
         sql.Identifier(*column.split(".")))
 
 
-async def buildings_geojson(conn: AsyncConnection, within: str | None, bbox: BBox | None,
-                            limit: int) -> str:
-    params: dict[str, Any] = {}
-    q = sql.SQL(
-        "SELECT b.id, b.address, c.name AS compound, b.households, b.residents, b.floors, "
-        "b.community_code, g.code AS grid_code, coalesce(b.footprint, b.geom) AS geom "
-        "FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id "
-        "LEFT JOIN grids g ON g.id = b.grid_id "
-        "WHERE {w} AND {b} ORDER BY b.id"
-    ).format(w=_within(within, "b.community_code", params), b=_envelope(bbox, "b.geom", params))
-    return await feature_collection(conn, q, params, limit=limit)
-
-
-async def facilities_geojson(conn: AsyncConnection, category: str | None, within: str | None,
-                             bbox: BBox | None, limit: int) -> str:
-    params: dict[str, Any] = {"category": category}
-    q = sql.SQL(
-        "SELECT f.id, f.category, c.name_zh AS category_name, c.service_group, f.name, "
-        "f.address, f.phone, f.opening_hours, f.off_hours_service, f.floor_area_m2::float "
-        "AS floor_area_m2, f.community_code, f.geom "
-        "FROM facilities f JOIN facility_categories c ON c.code = f.category "
-        "WHERE (%(category)s::text IS NULL OR f.category = %(category)s) AND {w} AND {b} "
-        "ORDER BY f.id"
-    ).format(w=_within(within, "f.community_code", params), b=_envelope(bbox, "f.geom", params))
-    return await feature_collection(conn, q, params, limit=limit)
-
-
 async def walk_edges_geojson(conn: AsyncConnection, within: str | None, bbox: BBox | None,
                              limit: int) -> str:
     params: dict[str, Any] = {}

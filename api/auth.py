@@ -1,0 +1,54 @@
+"""Who is calling: a bearer token (OAuth2 password flow) or an analyst's X-API-Key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from api.deps import ConnDep, SettingsDep
+from geo.auth import User, key_matches, key_prefix, read_token, secret_key
+from geo.db.queries.users import user_by_key_prefix
+from geo.errors import Unauthorized
+
+bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+async def current_user(
+    request: Request, conn: ConnDep, settings: SettingsDep,
+    token: Annotated[str | None, Depends(bearer)],
+    api_key: Annotated[str | None, Depends(api_key_header)],
+) -> User | None:
+    if token:
+        user = read_token(token, secret_key(settings))
+    elif api_key:
+        user = await _from_key(conn, api_key)
+    else:
+        user = None
+    request.state.user = user
+    return user
+
+
+async def _from_key(conn: ConnDep, key: str) -> User:
+    row = await user_by_key_prefix(conn, key_prefix(key))
+    if row is None or row["revoked_at"] is not None or not key_matches(key, row["key_hash"]):
+        raise Unauthorized("the API key is not valid (unknown or revoked)")
+    if not row["active"]:
+        raise Unauthorized("this user is disabled")
+    return User(row["id"], row["username"], row["role"], row["scope_code"])
+
+
+async def signed_in(user: Annotated[User | None, Depends(current_user)]) -> User:
+    if user is None:
+        raise Unauthorized("sign in first (bearer token or X-API-Key)")
+    return user
+
+
+def client_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+UserDep = Annotated[User | None, Depends(current_user)]
+SignedInDep = Annotated[User, Depends(signed_in)]
