@@ -60,9 +60,10 @@ def _database_message(exc: BaseException) -> str | None:
 
 
 def _register() -> None:
-    from api.cli_commands import data, db, imports, osm, serve
+    from api.cli_commands import data, db, imports, osm, serve, users
 
     app.add_typer(db.app, name="db")
+    app.add_typer(users.app, name="user")
     imports.app.command("osm")(friendly(osm.import_osm))
     app.add_typer(imports.app, name="import")
     app.command("demo")(friendly(data.demo))

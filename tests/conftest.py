@@ -133,3 +133,41 @@ def live_server(test_settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+ACCOUNT_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def accounts(demo_url: str, live_server: str) -> dict[str, dict[str, str]]:
+    """One user per role, scoped street → community → grid along one branch of the demo
+    city, each with a real bearer token from /api/v1/auth/token (the analyst uses an API key)."""
+    import httpx
+
+    from geo.auth import hash_password
+
+    with psycopg.connect(demo_url, autocommit=True) as c:
+        grid, community = c.execute(
+            "SELECT g.code, g.community_code FROM grids g JOIN grid_layers l ON l.id = g.layer_id"
+            " WHERE l.theme = 'unified' AND g.kind = 'base' AND g.community_code LIKE "
+            "'520602001%' ORDER BY g.code LIMIT 1").fetchone()  # type: ignore[misc]
+        scopes = {"admin": None, "planner": "520602", "street_leader": community[:9],
+                  "community_worker": community, "grid_worker": grid, "analyst": "520602"}
+        digest = hash_password(ACCOUNT_PASSWORD)
+        for role, scope in scopes.items():
+            c.execute("INSERT INTO users (username, password_hash, role, scope_code) "
+                      "VALUES (%s, %s, %s, %s) ON CONFLICT (username) DO NOTHING",
+                      (f"t_{role}", digest, role, scope))
+    out: dict[str, dict[str, str]] = {}
+    with httpx.Client(base_url=live_server) as http:
+        for role, scope in scopes.items():
+            r = http.post("/api/v1/auth/token",
+                          data={"username": f"t_{role}", "password": ACCOUNT_PASSWORD})
+            r.raise_for_status()
+            headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            if role == "analyst":
+                key = http.post("/api/v1/auth/api-keys", json={"name": "qgis"}, headers=headers)
+                key.raise_for_status()
+                headers = {"X-API-Key": key.json()["key"]}
+            out[role] = {"scope": scope or "", "username": f"t_{role}", **headers}
+    return out

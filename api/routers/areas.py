@@ -7,8 +7,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import ConnDep, WithinDep, area_code
+from api.auth import UserDep
+from api.deps import ConnDep, SettingsDep, WithinDep, area_code
+from geo import access
 from geo.db.queries import areas as q
+from geo.db.queries import stats
+from geo.privacy import needs_suppression, suppress
 
 router = APIRouter(tags=["areas"])
 GEOJSON = "application/geo+json"
@@ -51,3 +55,17 @@ async def children(
     if f == "geojson":
         return Response(await q.areas_geojson(conn, None, code), media_type=GEOJSON)
     return await q.list_areas(conn, None, code)
+
+
+@router.get("/areas/{code}/people-counts", summary="People counted per grid of an area "
+            "(small counts suppressed below community workers)")
+async def people_counts(
+    conn: ConnDep, settings: SettingsDep, user: UserDep,
+    code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")],
+) -> dict[str, Any]:
+    await q.area_feature(conn, code)  # 404 when unknown
+    counts = await stats.per_grid(conn, code)
+    role = access.role_of(user)
+    return {"area": code, "k": settings.k_anonymity,
+            "suppressed": needs_suppression(role),
+            "grids": suppress(counts, stats.COUNTED, role, settings.k_anonymity)}
