@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool
 
-from api import errors
-from api.routers import areas, audit, auth, features, health, pages, resources
+from api import errors, ratelimit
+from api.routers import areas, audit, auth, features, health, lookup, pages, resources, search
 from geo.db.connect import database_url
 from geo.settings import Settings, get_settings
 
@@ -50,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in resources.routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(lookup.router, prefix="/api/v1")
+    app.include_router(search.router, prefix="/api/v1")
+    ratelimit.install(app, settings)
     pages.mount(app, settings)
     return app
 

@@ -16,3 +16,8 @@ async def healthz(conn: ConnDep) -> JSONResponse:
     row = await cur.fetchone()
     assert row is not None
     return JSONResponse({"status": "ok", "database": "ok", "postgis": row[0], "areas": row[1]})
+
+
+@router.get("/api/v1/ping", summary="No-op: the framework's floor (bench/lookup.py compares)")
+async def ping() -> JSONResponse:
+    return JSONResponse({"ok": True})
