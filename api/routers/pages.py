@@ -22,6 +22,10 @@ def mount(app: FastAPI, settings: Settings) -> None:
     async def index() -> FileResponse:
         return FileResponse(web / "static" / "index.html", media_type="text/html")
 
+    @app.get("/find", include_in_schema=False)
+    async def find() -> FileResponse:
+        return FileResponse(web / "static" / "find.html", media_type="text/html")
+
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> FileResponse:
         return FileResponse(web / "static" / "favicon.svg", media_type="image/svg+xml")
