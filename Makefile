@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test setup system system-test lint bench clean-db
+.PHONY: run test setup system system-test lint bench bench-lookup clean-db
 
 run: system setup
 	$(BIN)/gridgov db up
@@ -70,6 +70,10 @@ lint: setup
 bench: setup
 	$(BIN)/gridgov db up
 	$(BIN)/python bench/demo_load.py
+
+# Lookup req/s and p50/p99 next to a no-op endpoint, with wrk on loopback (about a minute).
+bench-lookup: system setup
+	$(BIN)/python bench/lookup.py
 
 clean-db:
 	-$(BIN)/gridgov db down

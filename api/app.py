@@ -44,14 +44,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(lookup.router, prefix="/api/v1")
+    app.include_router(search.router, prefix="/api/v1")
     app.include_router(areas.router, prefix="/api/v1")
     app.include_router(features.router, prefix="/api/v1")
     app.include_router(auth.router, prefix="/api/v1")
     for router in resources.routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
-    app.include_router(lookup.router, prefix="/api/v1")
-    app.include_router(search.router, prefix="/api/v1")
     ratelimit.install(app, settings)
     pages.mount(app, settings)
     return app

@@ -38,6 +38,8 @@ _M_PER_DEG_LAT = 110_574.0  # the smallest metres per degree of latitude (at the
 # -- input ------------------------------------------------------------------------------
 
 def _number(value: Any, name: str) -> float:
+    if value is None or value == "":
+        raise InvalidInput(f"{name}: required (a number)")
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -193,9 +195,8 @@ def service_centre(district: DistrictNetwork, snap: list[Any] | None, lon: float
         walk = district.network.nearest(Snap(int(snap[0]), float(snap[1]), float(snap[2])),
                                         lon, lat)
         if walk is not None:
-            route = [[round(x, 7), round(y, 7)] for x, y in walk.route.tolist()]
             return _centre_json(district.centres[walk.site.key], lon, lat, walk.distance_m,
-                                route, speed_kmh)
+                                walk.route, speed_kmh)
     if not district.centres:
         return None
     nearest = min(district.centres.values(),

@@ -10,13 +10,18 @@ virtual nodes then gives every node its walking distance to the nearest site, wh
 and the predecessor towards it. A query costs a few array reads plus the route's length.
 
 Edge lengths are metres (``length_m`` of the edge); fractions are of the edge's geometry,
-so a partial edge counts ``t·length_m``. Routes are LineString coordinates (lon, lat).
+so a partial edge counts ``t·length_m``. Routes are LineString coordinates (lon, lat)
+rounded to 1e-7° (about 1 cm). The graph is built with numpy and scipy once per data version;
+a query then only walks Python lists (a route has tens of points: numpy's per-call overhead
+would cost more than the work).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +29,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 Coords = npt.NDArray[np.float64]
+Line = list[list[float]]
+DIGITS = 7
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class Site:
 class Walk:
     site: Site
     distance_m: float
-    route: Coords  # (n, 2) lon, lat from the query point to the site
+    route: Line  # [[lon, lat], …] from the query point to the site
 
 
 @dataclass(frozen=True)
@@ -63,26 +70,37 @@ class Edges:
     coords: Sequence[Coords]  # one (n, 2) array per edge, from source to target
 
 
-def _cut(coords: Coords, t: float) -> tuple[Coords, Coords]:
+def _cut(line: Line, t: float) -> tuple[Line, Line]:
     """Split a line at fraction ``t`` of its planar length (ST_LineLocatePoint's measure):
     the part from the start to the point, and from the point to the end."""
     t = min(max(t, 0.0), 1.0)
-    seg = np.hypot(*np.diff(coords, axis=0).T)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    at = t * cum[-1]
-    i = int(np.searchsorted(cum, at, side="right") - 1)
-    i = min(max(i, 0), len(coords) - 2)
-    span = seg[i] or 1.0
-    p = coords[i] + (coords[i + 1] - coords[i]) * ((at - cum[i]) / span)
-    head = np.vstack([coords[: i + 1], p])
-    tail = np.vstack([p, coords[i + 1:]])
-    return head, tail
+    seg = [math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in pairwise(line)]
+    at = t * sum(seg)
+    i, walked = 0, 0.0
+    while i < len(seg) - 1 and walked + seg[i] < at:
+        walked += seg[i]
+        i += 1
+    f = (at - walked) / seg[i] if seg[i] else 0.0
+    a, b = line[i], line[i + 1]
+    p = [round(a[0] + (b[0] - a[0]) * f, DIGITS), round(a[1] + (b[1] - a[1]) * f, DIGITS)]
+    return [*line[: i + 1], p], [p, *line[i + 1:]]
 
 
-def _dedupe(points: Coords) -> Coords:
-    keep = np.ones(len(points), dtype=bool)
-    keep[1:] = np.any(np.diff(points, axis=0) != 0.0, axis=1)
-    return points[keep]
+def _between(line: Line, t0: float, t1: float) -> Line:
+    """The part of a line between fractions t0 and t1, in the direction t0 → t1."""
+    lo, hi = (t0, t1) if t0 <= t1 else (t1, t0)
+    head = _cut(line, hi)[0]
+    # Re-measure lo on the remaining head (fractions are of the whole line's length).
+    part = _cut(head, lo / hi)[1] if hi > 0 else head[-1:]
+    return part if t0 <= t1 else part[::-1]
+
+
+def _dedupe(points: Line) -> Line:
+    out = points[:1]
+    for p in points[1:]:
+        if p != out[-1]:
+            out.append(p)
+    return out
 
 
 class WalkNetwork:
@@ -91,6 +109,8 @@ class WalkNetwork:
     def __init__(self, edges: Edges, sites: Sequence[Site]) -> None:
         self.edges = edges
         self.sites = list(sites)
+        self.lines: list[Line] = [np.round(c, DIGITS).tolist() for c in edges.coords]
+        self.length: list[float] = edges.length_m.tolist()
         nodes, inverse = np.unique(np.concatenate([edges.source, edges.target]),
                                    return_inverse=True)
         m = len(edges.ids)
@@ -106,6 +126,11 @@ class WalkNetwork:
             assert s.snap is not None
             self._by_edge.setdefault(s.snap.edge_id, []).append(k)
         self.dist, self.pred = self._solve()
+        # Plain lists for the per-query walk (indexing numpy scalars is slower).
+        self._dist: list[float] = self.dist.tolist()
+        self._pred: list[int] = self.pred.tolist()
+        self._u: list[int] = self.u.tolist()
+        self._v: list[int] = self.v.tolist()
 
     def _pair_index(self) -> dict[tuple[int, int], int]:
         """The shortest edge between two nodes (parallel edges: the graph keeps the minimum,
@@ -150,67 +175,54 @@ class WalkNetwork:
         i = self.row.get(snap.edge_id)
         if i is None:
             return None
-        length = float(self.edges.length_m[i])
+        length = self.length[i]
         t, off = snap.fraction, snap.offset_m
-        options = [(float(self.dist[self.u[i]]) + off + t * length, "u", -1),
-                   (float(self.dist[self.v[i]]) + off + (1.0 - t) * length, "v", -1)]
+        u, v = self._u[i], self._v[i]
+        options = [(self._dist[u] + off + t * length, u, -1),
+                   (self._dist[v] + off + (1.0 - t) * length, v, -1)]
         for k in self._by_edge.get(snap.edge_id, []):
             s = self.on_network[k].snap
             assert s is not None
-            options.append((off + s.offset_m + abs(s.fraction - t) * length, "edge", k))
+            options.append((off + s.offset_m + abs(s.fraction - t) * length, -1, k))
         best = min(options, key=lambda o: o[0])
-        if not np.isfinite(best[0]):
+        if not math.isfinite(best[0]):
             return None
-        return self._walk(best, i, snap, lon, lat)
+        return self._walk(best, i, snap, [round(lon, DIGITS), round(lat, DIGITS)])
 
-    def _walk(self, best: tuple[float, str, int], i: int, snap: Snap, lon: float,
-              lat: float) -> Walk:
-        distance, via, k = best
-        coords = self.edges.coords[i]
-        start = np.array([[lon, lat]])
-        if via == "edge":
+    def _walk(self, best: tuple[float, int, int], i: int, snap: Snap, start: list[float]) -> Walk:
+        distance, node, k = best
+        line = self.lines[i]
+        if node < 0:  # the site is on the point's own edge
             site = self.on_network[k]
             assert site.snap is not None
-            part = _between(coords, snap.fraction, site.snap.fraction)
-            pieces = [start, part, np.array([[site.lon, site.lat]])]
-            return Walk(site, distance, _dedupe(np.vstack(pieces)))
-        head, tail = _cut(coords, snap.fraction)
-        node = int(self.u[i]) if via == "u" else int(self.v[i])
-        first = head[::-1] if via == "u" else tail
-        path, last, k = self._path_to_site(node)
+            part = _between(line, snap.fraction, site.snap.fraction)
+            return Walk(site, distance, _dedupe([start, *part, self._at(site)]))
+        head, tail = _cut(line, snap.fraction)
+        route = [start, *(head[::-1] if node == self._u[i] else tail)]
+        k = self._extend_to_site(route, node)
         site = self.on_network[k]
-        pieces = [start, first, *path, self._last_leg(site, last)]
-        return Walk(site, distance, _dedupe(np.vstack(pieces)))
+        return Walk(site, distance, _dedupe(route))
 
-    def _path_to_site(self, node: int) -> tuple[list[Coords], int, int]:
-        """Edge geometries from ``node`` along the predecessors to the last node before the
-        site, that node, and the index of the site reached."""
-        pieces: list[Coords] = []
+    @staticmethod
+    def _at(site: Site) -> list[float]:
+        return [round(site.lon, DIGITS), round(site.lat, DIGITS)]
+
+    def _extend_to_site(self, route: Line, node: int) -> int:
+        """Append the edges from ``node`` along the predecessors, then the site's own edge up
+        to its snap point and the site; return the index of the site reached."""
+        pred, n = self._pred, self.n
         while True:
-            nxt = int(self.pred[node])
-            if nxt >= self.n:
-                return pieces, node, nxt - self.n
-            a, b = (node, nxt) if node < nxt else (nxt, node)
-            i = self._pair[(a, b)]
-            c = self.edges.coords[i]
-            pieces.append(c if int(self.u[i]) == node else c[::-1])
+            nxt = pred[node]
+            if nxt >= n:
+                break
+            i = self._pair[(node, nxt) if node < nxt else (nxt, node)]
+            line = self.lines[i]
+            route.extend(line if self._u[i] == node else line[::-1])
             node = nxt
-
-    def _last_leg(self, site: Site, path_end: int) -> Coords:
-        """From the last node along the site's edge to its snap point, then to the site."""
+        site = self.on_network[nxt - n]
         assert site.snap is not None
         i = self.row[site.snap.edge_id]
-        head, tail = _cut(self.edges.coords[i], site.snap.fraction)
-        leg = head if int(self.u[i]) == path_end else tail[::-1]
-        return np.vstack([leg, [[site.lon, site.lat]]])
-
-
-def _between(coords: Coords, t0: float, t1: float) -> Coords:
-    """The part of a line between fractions t0 and t1, in the direction t0 → t1."""
-    lo, hi = (t0, t1) if t0 <= t1 else (t1, t0)
-    tail = _cut(coords, lo)[1]
-    # Re-measure hi on the remaining part (fractions are of the whole line's length).
-    total = float(np.hypot(*np.diff(coords, axis=0).T).sum()) or 1.0
-    rest = float(np.hypot(*np.diff(tail, axis=0).T).sum()) or 1.0
-    part = _cut(tail, (hi - lo) * total / rest)[0]
-    return part if t0 <= t1 else part[::-1]
+        head, tail = _cut(self.lines[i], site.snap.fraction)
+        route.extend(head if self._u[i] == node else tail[::-1])
+        route.append(self._at(site))
+        return nxt - n

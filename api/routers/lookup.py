@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic_core import to_json
 
-from api.deps import ConnDep, SettingsDep
 from geo.lookup import WalkNetworks, lookup, parse_point
+from geo.settings import Settings
 
 router = APIRouter(tags=["lookup"])
 JSON = "application/json"
@@ -23,21 +23,37 @@ def walk_networks(request: Request) -> WalkNetworks:
     return networks
 
 
+def _param(name: str, description: str, example: str | None, required: bool) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if example:
+        schema["examples"] = [example]
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema}
+
+
+PARAMETERS = [
+    _param("lon", "Longitude (or easting for a projected EPSG code)", "109.19", True),
+    _param("lat", "Latitude (or northing)", "27.73", True),
+    _param("crs", "wgs84 (default), cgcs2000, gcj02, bd09 or EPSG:<code>", None, False),
+]
+
+
 @router.get(
     "/lookup",
     summary="Street, community, grid, contacts and nearest 党群服务中心 of a point",
     description="Public. Phones are work numbers or masked (138****5678). A point within "
     "`near_boundary_m` of a neighbouring grid is flagged and the neighbour's contacts are "
     "offered. 404 outside every community; 422 names the bad parameter.",
+    openapi_extra={"parameters": PARAMETERS},
 )
-async def lookup_point(
-    request: Request, conn: ConnDep, settings: SettingsDep,
-    lon: Annotated[str, Query(description="Longitude (or easting for a projected EPSG code)",
-                              examples=["109.19"])],
-    lat: Annotated[str, Query(description="Latitude (or northing)", examples=["27.73"])],
-    crs: Annotated[str | None, Query(description="wgs84 (default), cgcs2000, gcj02, bd09 "
-                                     "or EPSG:<code>")] = None,
-) -> Response:
-    x, y = parse_point(lon, lat, crs)
-    body = await lookup(conn, walk_networks(request), settings, x, y)
+async def lookup_point(request: Request) -> Response:
+    # The hot path reads its three parameters itself (parse_point validates them and names
+    # the bad one) and takes no dependencies: FastAPI's parameter solving, a sync
+    # dependency's thread-pool hop and a generator dependency's exit stack cost more per
+    # request than the rest of the Python work together (measured by bench/lookup.py).
+    query = request.query_params
+    x, y = parse_point(query.get("lon"), query.get("lat"), query.get("crs"))
+    settings: Settings = request.app.state.settings
+    async with request.app.state.pool.connection() as conn:
+        body = await lookup(conn, walk_networks(request), settings, x, y)
     return Response(to_json(body), media_type=JSON)

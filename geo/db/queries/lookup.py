@@ -20,6 +20,8 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
+from geo.db.queries.network import SNAP_CANDIDATES
+
 GRID_ROLES = ("grid_worker_full", "grid_worker_part", "grid_leader", "grid_assistant")
 HEAD_ROLE = "building_head"
 
@@ -64,10 +66,10 @@ WITH hit AS MATERIALIZED (
            ST_Distance(c.geom::geography, {_P}::geography) AS d
     FROM (SELECT e.id, e.geom FROM walk_edges e
           WHERE e.district_code = left((SELECT code FROM place), 6)
-          ORDER BY e.geom <-> {_P} LIMIT %(candidates)s) c
+          ORDER BY e.geom <-> {_P} LIMIT {SNAP_CANDIDATES}) c
     ORDER BY d, c.id LIMIT 1
 )
-SELECT
+SELECT json_build_array(
     (SELECT code FROM place),
     (SELECT name FROM areas WHERE code = (SELECT code FROM place)),
     (SELECT json_build_array(a.code, a.name) FROM areas a
@@ -87,7 +89,7 @@ SELECT
      WHERE po.grid_id = (SELECT id FROM hit)
      ORDER BY CASE po.kind WHEN 'grid_branch' THEN 0 WHEN 'grid_group' THEN 1 ELSE 2 END, po.id
      LIMIT 1),
-    (SELECT json_build_array(id, t, d) FROM snap)
+    (SELECT json_build_array(id, t, d) FROM snap))
 """
 
 
@@ -106,10 +108,10 @@ class Found:
 
 
 async def find(conn: AsyncConnection, lon: float, lat: float, near_m: float, dlon: float,
-               dlat: float, candidates: int = 8) -> Found:
-    params = {"lon": lon, "lat": lat, "near_m": near_m, "dlon": dlon, "dlat": dlat,
-              "candidates": candidates}
+               dlat: float) -> Found:
+    params = {"lon": lon, "lat": lat, "near_m": near_m, "dlon": dlon, "dlat": dlat}
     cur = await conn.execute(LOOKUP, params)
-    row = await cur.fetchone()
-    assert row is not None
+    one = await cur.fetchone()
+    assert one is not None
+    row = one[0]  # one JSON array: one value to parse instead of eight
     return Found(row[0], row[1], row[2], row[3], row[4] or [], row[5], row[6], row[7])
