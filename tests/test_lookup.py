@@ -408,3 +408,17 @@ def test_an_edit_rebuilds_the_network(demo_url: str, test_settings: Settings,
         with psycopg.connect(demo_url, autocommit=True) as c:
             c.execute("DELETE FROM facilities WHERE id = %s", (fid,))
     assert asyncio.run(nearest(networks)) == before
+
+
+def test_without_a_network_the_straight_line_nearest_centre_is_given() -> None:
+    from geo.db.queries.network import Centre
+    from geo.lookup import DistrictNetwork, service_centre
+
+    far, near = (Centre(Site(k, lon, 27.73, None), name, None, None)
+                 for k, lon, name in [(1, 109.30, "远"), (2, 109.21, "近")])
+    district = DistrictNetwork("v", 0.0, None, {1: far, 2: near})
+    centre = service_centre(district, None, 109.20, 27.73, 4.0)
+    assert centre is not None and centre["name"] == "近"
+    assert centre["straight_m"] == pytest.approx(985.7, abs=5)  # 0.01° of longitude at 27.73°N
+    assert centre["walk_m"] is None and centre["walk_minutes"] is None and centre["route"] is None
+    assert service_centre(DistrictNetwork("v", 0.0, None, {}), None, 109.2, 27.73, 4.0) is None
