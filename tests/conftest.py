@@ -107,9 +107,9 @@ def test_settings(demo_url: str) -> Settings:
     return Settings(database_url=demo_url, pool_min_size=1, pool_max_size=8)
 
 
-@pytest.fixture(scope="session")
-def live_server(test_settings: Settings) -> Iterator[str]:
-    """The real app on uvicorn, on a free loopback port, for real HTTP clients."""
+@contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """The real app on uvicorn on a free loopback port, for real HTTP clients."""
     import socket
     import threading
     import time
@@ -121,8 +121,8 @@ def live_server(test_settings: Settings) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(test_settings), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -130,9 +130,18 @@ def live_server(test_settings: Settings) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(test_settings: Settings) -> Iterator[str]:
+    """The app with the test settings (default rate limit), for the whole session."""
+    with serve(test_settings) as url:
+        yield url
 
 
 ACCOUNT_PASSWORD = "correct horse battery"

@@ -41,7 +41,7 @@ def test_expired_and_forged_tokens_are_refused(http: httpx.Client, test_settings
     old, _ = issue_token(user, secret_key(test_settings), minutes=-1)
     r = http.get("/api/v1/people", headers={"Authorization": f"Bearer {old}"})
     assert r.status_code == 401 and "expired" in r.json()["detail"]
-    forged, _ = issue_token(user, "not the server's key", minutes=5)
+    forged, _ = issue_token(user, "not the server's key, but long enough for HS256", minutes=5)
     assert http.get("/api/v1/people",
                     headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 

@@ -22,7 +22,7 @@ from geo.lookup import WalkNetworks, lookup, straight_m
 from geo.network import Edges, Site, Snap, WalkNetwork
 from geo.privacy import mask_phone
 from geo.settings import Settings
-from tests.test_ratelimit import serve
+from tests.conftest import serve
 
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ACTIVE = ("SELECT g.id, g.code, g.geom FROM grids g JOIN grid_layers l ON l.id = g.layer_id "

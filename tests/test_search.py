@@ -12,7 +12,7 @@ import pytest
 
 from geo.db.queries.search import split_units
 from geo.settings import Settings
-from tests.test_ratelimit import serve
+from tests.conftest import serve
 
 
 @pytest.fixture(scope="module")
