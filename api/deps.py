@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -11,9 +10,8 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from geo.errors import InvalidInput
+from geo.importers.values import AREA_CODE
 from geo.settings import Settings
-
-AREA_CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -57,7 +55,7 @@ def parse_bbox(
 def area_code(value: str | None, name: str) -> str | None:
     if value is None or value == "":
         return None
-    if not AREA_CODE.match(value):
+    if not AREA_CODE.fullmatch(value):
         raise InvalidInput(f"{name}: {value!r} is not an area code (6, 9 or 12 digits)")
     return value
 

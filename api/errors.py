@@ -26,37 +26,27 @@ def _body(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"detail": message, **extra}, status_code=status)
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return _body(404, str(exc))
+# Domain errors → HTTP status; the message of the exception is the body's ``detail``.
+STATUS: dict[type[Exception], int] = {NotFound: 404, Unauthorized: 401, Forbidden: 403,
+                                      Conflict: 409, InvalidInput: 422, SetupError: 503}
 
-    @app.exception_handler(Unauthorized)
-    async def unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
-        resp = _body(401, str(exc))
+
+async def _domain(_: Request, exc: Exception) -> JSONResponse:
+    status = next(code for cls, code in STATUS.items() if isinstance(exc, cls))
+    resp = _body(status, str(exc))
+    if status == 401:
         resp.headers["WWW-Authenticate"] = "Bearer"
-        return resp
+    return resp
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
-        return _body(403, str(exc))
 
-    @app.exception_handler(Conflict)
-    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
-        return _body(409, str(exc))
+def install(app: FastAPI) -> None:
+    for cls in STATUS:
+        app.add_exception_handler(cls, _domain)
 
     @app.exception_handler(ImportRejected)
     async def rejected(_: Request, exc: ImportRejected) -> JSONResponse:
         return _body(422, f"{exc.source}: nothing imported",
                      problems=[{"where": p.where, "what": p.what} for p in exc.problems])
-
-    @app.exception_handler(InvalidInput)
-    async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:
-        return _body(422, str(exc))
-
-    @app.exception_handler(SetupError)
-    async def setup(_: Request, exc: SetupError) -> JSONResponse:
-        return _body(503, str(exc))
 
     @app.exception_handler(psycopg.OperationalError)
     async def db_down(_: Request, exc: psycopg.OperationalError) -> JSONResponse:

@@ -15,6 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import jwt
@@ -60,9 +61,12 @@ def check_role_and_scope(role: str, scope: str | None) -> None:
 
 
 def secret_key(settings: Settings) -> str:
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.data_dir) / "secret_key"
+    """The token signing key; read (or made) once per process, not on every request."""
+    return settings.secret_key or _key_file(Path(settings.data_dir) / "secret_key")
+
+
+@lru_cache(maxsize=4)
+def _key_file(path: Path) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))

@@ -20,12 +20,11 @@ from shapely.geometry import mapping, shape
 
 from geo import access
 from geo.auth import User
-from geo.categories import resolve
 from geo.crs import CHINA_EXTENT, geometries_to_wgs84
 from geo.db.audit import record_async
 from geo.db.queries import resources as q
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
-from geo.resources import RESOURCES, Resource
+from geo.resources import RESOURCES, Field, Resource
 
 BBox = tuple[float, float, float, float]
 
@@ -161,6 +160,16 @@ async def _db(res: Resource, op: Any) -> Any:
         raise Conflict(f"{res.name}: {exc.diag.message_detail or 'already exists'}") from None
 
 
+def parsed(f: Field, value: Any, where: str) -> Any:
+    """The stored value of user text for fields with a ``parse`` hook (category names …)."""
+    if f.parse is None:
+        return value
+    stored = f.parse(str(value))
+    if stored is None:
+        raise InvalidInput(f"{where}: unknown {f.name} {value!r}")
+    return stored
+
+
 def _checked(res: Resource, values: dict[str, Any], creating: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in values.items():
@@ -169,12 +178,7 @@ def _checked(res: Resource, values: dict[str, Any], creating: bool) -> dict[str,
             raise InvalidInput(f"body.{name}: not a writable field of {res.name}")
         if f.choices and value is not None and value not in f.choices:
             raise InvalidInput(f"body.{name}: {value!r} is not one of {', '.join(f.choices)}")
-        out[name] = value
-    if res.name == "facilities" and out.get("category") is not None:
-        code = resolve(str(out["category"]))
-        if code is None:
-            raise InvalidInput(f"body.category: unknown category {out['category']!r}")
-        out["category"] = code
+        out[name] = parsed(f, value, f"body.{name}") if value is not None else None
     if creating:
         out = {**res.defaults, **out}
         missing = [f.name for f in res.fields if f.required and out.get(f.name) in (None, "")]
@@ -217,7 +221,7 @@ def _checked_geometry(res: Resource, geometry: dict[str, Any] | None, crs: str |
 async def _complete(conn: AsyncConnection, res: Resource, values: dict[str, Any],
                     geometry: dict[str, Any] | None) -> None:
     """Fill in grid and community from the location, receipt codes and report times."""
-    if geometry is not None and res.name in ("buildings", "issues", "facilities"):
+    if geometry is not None and res.locate:
         grid_id, community = await _locate(conn, geometry)
         if res.field("grid_id") and values.get("grid_id") is None:
             values["grid_id"] = grid_id

@@ -8,8 +8,11 @@ from here, never from a request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from geo.categories import resolve
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class Field:
     choices: tuple[str, ...] | None = None
     filter: bool = False
     max_length: int | None = None
+    # Turns user text into the stored value (None: unknown), for filters and bodies alike.
+    parse: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Resource:
     geom_sql: str = "t.geom"
     extra: tuple[tuple[str, str], ...] = ()  # read-only computed columns: (name, SQL)
     personal: bool = False  # the whole resource is personal data
+    locate: bool = False  # fill grid / community from the geometry when not given
     label: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
 
@@ -99,7 +105,7 @@ BUILDINGS = Resource(
         Field("community_code", str, filter=True, max_length=12),
         Field("grid_id", int, filter=True),
     ),
-    scope_sql="coalesce(g.code, t.community_code)", joins=GRID_JOIN,
+    scope_sql="coalesce(g.code, t.community_code)", joins=GRID_JOIN, locate=True,
     geometry="point_or_polygon", geom_sql="coalesce(t.footprint, t.geom)",
     extra=(("compound", "(SELECT c.name FROM compounds c WHERE c.id = t.compound_id)"),
            ("grid_code", "g.code")),
@@ -107,7 +113,7 @@ BUILDINGS = Resource(
 
 FACILITIES = Resource(
     "facilities", "facilities", (
-        Field("category", str, required=True, filter=True, max_length=40),
+        Field("category", str, required=True, filter=True, max_length=40, parse=resolve),
         Field("name", str, required=True, max_length=100),
         Field("address", str, max_length=200),
         Field("phone", str, max_length=30),
@@ -116,7 +122,7 @@ FACILITIES = Resource(
         Field("floor_area_m2", float),
         Field("community_code", str, filter=True, max_length=12),
     ),
-    scope_sql="t.community_code", geometry="point",
+    scope_sql="t.community_code", geometry="point", locate=True,
     extra=(("category_name", "(SELECT c.name_zh FROM facility_categories c "
                              "WHERE c.code = t.category)"),
            ("service_group", "(SELECT c.service_group FROM facility_categories c "
@@ -146,7 +152,7 @@ ISSUES = Resource(
         Field("reporter_phone", str, personal=True, max_length=20),
     ),
     scope_sql="coalesce(g.code, t.community_code)", joins=GRID_JOIN, geometry="point",
-    extra=(("grid_code", "g.code"),), label="民情",
+    locate=True, extra=(("grid_code", "g.code"),), label="民情",
     defaults={"status": "received"})
 
 PARTY_ORGS = Resource(

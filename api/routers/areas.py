@@ -51,7 +51,7 @@ async def children(
     code: Annotated[str, Path(pattern=r"^\d{6}(\d{3})?$")],
     f: Fmt = "json",
 ) -> Any:
-    await q.area_feature(conn, code)  # 404 when the parent is unknown
+    await q.require_area(conn, code)
     if f == "geojson":
         return Response(await q.areas_geojson(conn, None, code), media_type=GEOJSON)
     return await q.list_areas(conn, None, code)
@@ -63,7 +63,7 @@ async def people_counts(
     conn: ConnDep, settings: SettingsDep, user: UserDep,
     code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")],
 ) -> dict[str, Any]:
-    await q.area_feature(conn, code)  # 404 when unknown
+    await q.require_area(conn, code)
     counts = await stats.per_grid(conn, code)
     role = access.role_of(user)
     return {"area": code, "k": settings.k_anonymity,

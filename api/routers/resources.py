@@ -15,7 +15,6 @@ from pydantic import Field as PField
 from api.auth import UserDep, client_of
 from api.deps import BBoxDep, ConnDep, SettingsDep, WithinDep
 from geo import crud
-from geo.categories import resolve
 from geo.resources import RESOURCES, Field, Resource
 
 GEOJSON = "application/geo+json"
@@ -127,12 +126,8 @@ def _coerce(res: Resource, name: str, value: str) -> Any:
 
     f = res.field(name)
     assert f is not None
-    if res.name == "facilities" and name == "category":
-        code = resolve(value)
-        if code is None:
-            raise InvalidInput(f"category: unknown category {value!r}; "
-                               "see /api/v1/facility-categories")
-        return code
+    if f.parse is not None:
+        return crud.parsed(f, value, name)
     try:
         if f.type is int:
             return int(value)

@@ -112,12 +112,15 @@ def _run(cmd: list[str], user: str | None, **kw: object) -> subprocess.Completed
     return subprocess.run(cmd, text=True, capture_output=True, **kw)  # type: ignore[call-overload]
 
 
-def _grant_path(path: Path, user: str) -> None:
-    """Let ``user`` reach the cluster folder: own it, and traverse every parent."""
+def _grant_path(cluster: Cluster, user: str) -> None:
+    """Let ``user`` reach the cluster folder: own what we (root) made in it, and traverse
+    every parent. The data folder needs nothing: initdb and the server write it as ``user``."""
     entry = pwd.getpwnam(user)
-    for p in [path, *path.rglob("*")]:
-        os.chown(p, entry.pw_uid, entry.pw_gid)
-    for parent in path.parents:
+    mine = [cluster.root, cluster.socket_dir, cluster.port_file, cluster.password_file]
+    for p in mine:
+        if p.exists():
+            os.chown(p, entry.pw_uid, entry.pw_gid)
+    for parent in cluster.root.parents:
         mode = parent.stat().st_mode
         if not mode & 0o001:
             parent.chmod(mode | 0o001)
@@ -150,7 +153,7 @@ def _initdb(cluster: Cluster, user: str | None) -> None:
     cluster.password_file.write_text(secrets.token_urlsafe(24) + "\n")
     cluster.password_file.chmod(0o600)
     if user:
-        _grant_path(cluster.root, user)
+        _grant_path(cluster, user)
     res = _run(
         [str(PG_BIN / "initdb"), "-D", str(cluster.data), "-U", SUPERUSER,
          "--auth=scram-sha-256", f"--pwfile={cluster.password_file}",
@@ -173,7 +176,7 @@ def up(cluster: Cluster, database: str) -> str:
             port = _free_port()
             cluster.port_file.write_text(f"{port}\n")
         if user:
-            _grant_path(cluster.root, user)
+            _grant_path(cluster, user)
         opts = (
             f"-p {port} -k {cluster.socket_dir} -c listen_addresses=127.0.0.1 "
             "-c max_connections=200 -c shared_buffers=256MB -c fsync=on"

@@ -2,6 +2,7 @@
 // Every string from the API goes into the page as text (textContent), never as markup.
 (function () {
   "use strict";
+  const { getJSON, bboxOf } = window.gridgov;
   const api = "/api/v1";
   const $ = (id) => document.getElementById(id);
   const statusEl = $("status");
@@ -24,18 +25,6 @@
       node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
     });
     return node;
-  }
-
-  class ApiError extends Error {
-    constructor(status, detail) { super(detail); this.status = status; }
-  }
-
-  async function getJSON(url) {
-    const res = await fetch(url);
-    let body = null;
-    try { body = await res.json(); } catch (e) { /* not JSON */ }
-    if (!res.ok) throw new ApiError(res.status, (body && body.detail) || res.statusText);
-    return body;
   }
 
   const map = new maplibregl.Map({
@@ -63,18 +52,6 @@
         "circle-radius": 8, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
         "circle-color": ["match", ["get", "kind"], "centre", "#d7301f", "#1f4e79"] } },
     ].forEach((l) => map.addLayer(l));
-  }
-
-  function bboxOf(coords) {
-    const b = [Infinity, Infinity, -Infinity, -Infinity];
-    const walk = (c) => {
-      if (typeof c[0] === "number") {
-        b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
-        b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
-      } else c.forEach(walk);
-    };
-    walk(coords);
-    return [[b[0], b[1]], [b[2], b[3]]];
   }
 
   async function start() {

@@ -1,6 +1,7 @@
 // gridgov map: our own layers are the map (no online base map, every asset served by us).
 (function () {
   "use strict";
+  const { getJSON, bboxOf } = window.gridgov;
   const api = "/api/v1";
   const statusEl = document.getElementById("status");
   const setStatus = (text) => { statusEl.textContent = text; };
@@ -43,28 +44,6 @@
                "circle-color": facilityColor, "circle-stroke-color": "#fff",
                "circle-stroke-width": 1 } },
   ];
-
-  async function getJSON(url) {
-    const res = await fetch(url);
-    if (!res.ok) {
-      let msg = res.statusText;
-      try { msg = (await res.json()).detail || msg; } catch (e) { /* not JSON */ }
-      throw new Error(`${url}: ${msg}`);
-    }
-    return res.json();
-  }
-
-  function bboxOf(fc) {
-    const b = [Infinity, Infinity, -Infinity, -Infinity];
-    const walk = (c) => {
-      if (typeof c[0] === "number") {
-        b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
-        b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
-      } else c.forEach(walk);
-    };
-    fc.features.forEach((f) => walk(f.geometry.coordinates));
-    return [[b[0], b[1]], [b[2], b[3]]];
-  }
 
   const LABELS = { code: "编码", name: "名称", kind: "类型", households: "户数", residents: "人口",
     community_code: "社区编码", address: "地址", compound: "小区", floors: "层数",
@@ -119,7 +98,7 @@
       }
     });
     const focus = grids.features.length ? grids : data.districts;
-    if (!location.hash || document.body.dataset.loaded) map.fitBounds(bboxOf(focus), { padding: 30, duration: 0 });
+    if (!location.hash || document.body.dataset.loaded) map.fitBounds(bboxOf(focus.features.map((f) => f.geometry.coordinates)), { padding: 30, duration: 0 });
     const n = (fc) => fc.features.length.toLocaleString("zh-CN");
     const cut = Object.entries(data).filter(([, fc]) => fc.numberMatched > fc.numberReturned)
       .map(([id]) => id);

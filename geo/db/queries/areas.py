@@ -7,6 +7,7 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 
 from geo.db.queries.geojson import feature_collection, one_feature, rows
+from geo.errors import NotFound
 
 LEVELS = ("district", "street", "community")
 
@@ -57,6 +58,13 @@ async def areas_geojson(conn: AsyncConnection, level: str | None, parent: str | 
         "ELSE a.geom END AS geom FROM areas a WHERE {where} ORDER BY a.code"
     ).format(cols=_COLUMNS, where=where)
     return await feature_collection(conn, q, params)
+
+
+async def require_area(conn: AsyncConnection, code: str) -> None:
+    """NotFound unless the area exists (a key lookup, no geometry work)."""
+    cur = await conn.execute("SELECT 1 FROM areas WHERE code = %s", (code,))
+    if await cur.fetchone() is None:
+        raise NotFound(f"area {code} does not exist")
 
 
 async def area_feature(conn: AsyncConnection, code: str) -> str:

@@ -1,0 +1,32 @@
+// Helpers shared by gridgov's pages (served by us, like everything else on them).
+(function () {
+  "use strict";
+
+  // An API error keeps the HTTP status and the server's `detail`, which says what is wrong.
+  class ApiError extends Error {
+    constructor(status, detail) { super(detail); this.status = status; }
+  }
+
+  async function getJSON(url) {
+    const res = await fetch(url);
+    let body = null;
+    try { body = await res.json(); } catch (e) { /* not JSON */ }
+    if (!res.ok) throw new ApiError(res.status, (body && body.detail) || res.statusText);
+    return body;
+  }
+
+  // [[minlon, minlat], [maxlon, maxlat]] of (nested arrays of) GeoJSON coordinates.
+  function bboxOf(coords) {
+    const b = [Infinity, Infinity, -Infinity, -Infinity];
+    const walk = (c) => {
+      if (typeof c[0] === "number") {
+        b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+        b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+      } else c.forEach(walk);
+    };
+    walk(coords);
+    return [[b[0], b[1]], [b[2], b[3]]];
+  }
+
+  window.gridgov = { ApiError, getJSON, bboxOf };
+})();
