@@ -2,6 +2,8 @@
 (function () {
   "use strict";
   const { getJSON, bboxOf } = window.gridgov;
+  // A link with a view (#zoom/lat/lon) keeps it; MapLibre writes its own hash once loaded.
+  const openedWithView = Boolean(location.hash);
   const api = "/api/v1";
   const statusEl = document.getElementById("status");
   const setStatus = (text) => { statusEl.textContent = text; };
@@ -98,7 +100,7 @@
       }
     });
     const focus = grids.features.length ? grids : data.districts;
-    if (!location.hash || document.body.dataset.loaded) map.fitBounds(bboxOf(focus.features.map((f) => f.geometry.coordinates)), { padding: 30, duration: 0 });
+    if (!openedWithView || document.body.dataset.loaded) map.fitBounds(bboxOf(focus.features.map((f) => f.geometry.coordinates)), { padding: 30, duration: 0 });
     const n = (fc) => fc.features.length.toLocaleString("zh-CN");
     const cut = Object.entries(data).filter(([, fc]) => fc.numberMatched > fc.numberReturned)
       .map(([id]) => id);
