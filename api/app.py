@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from api import errors, ratelimit
 from api.routers import areas, audit, auth, features, health, lookup, pages, resources, search
 from geo.db.connect import database_url
+from geo.lookup import LookupCache
 from geo.settings import Settings, get_settings
 
 
@@ -27,9 +28,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await pool.open(wait=False)
         app.state.pool = pool
+        app.state.lookup_cache = LookupCache(pool)
+        app.state.lookup_cache.start(database_url(settings))
         try:
             yield
         finally:
+            await app.state.lookup_cache.stop()
             await pool.close()
 
     app = FastAPI(

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 from typing import Any
 
 import numpy as np
@@ -141,9 +141,24 @@ def normalize_crs(text: str | None) -> str:
     raise InvalidInput(f"unknown CRS {text!r}; use one of {', '.join(SUPPORTED)}")
 
 
-@lru_cache(maxsize=64)
+_PER_THREAD = threading.local()
+
+
 def _transformer(src: str, dst: str) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    """One transformer per (src, dst) and thread: pyproj lets a transformer made in one
+    thread run in another, but ten times slower (the lookup converts in the event loop what
+    its indexes were built with in a worker thread)."""
+    cache: dict[tuple[str, str], pyproj.Transformer] = _PER_THREAD.__dict__.setdefault("cache", {})
+    found = cache.get((src, dst))
+    if found is None:
+        found = cache[(src, dst)] = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    return found
+
+
+def metric_transformer(epsg: int) -> pyproj.Transformer:
+    """WGS84 lon/lat → the metric CRS ``epsg`` (x, y), for callers that convert one point at a
+    time (a transformer's call costs far less than building a geometry)."""
+    return _transformer("EPSG:4326", f"EPSG:{epsg}")
 
 
 def _convert(lon: Any, lat: Any, crs: str, to_wgs: bool) -> tuple[Array, Array]:

@@ -131,6 +131,8 @@ class WalkNetwork:
         self._pred: list[int] = self.pred.tolist()
         self._u: list[int] = self.u.tolist()
         self._v: list[int] = self.v.tolist()
+        self._toward = self._lines_toward_sites()
+        self._last_leg = [self._legs(site) for site in self.on_network]
 
     def _pair_index(self) -> dict[tuple[int, int], int]:
         """The shortest edge between two nodes (parallel edges: the graph keeps the minimum,
@@ -207,22 +209,32 @@ class WalkNetwork:
     def _at(site: Site) -> list[float]:
         return [round(site.lon, DIGITS), round(site.lat, DIGITS)]
 
+    def _lines_toward_sites(self) -> list[Line | None]:
+        """For every node, the line of the edge to its predecessor (towards the nearest site),
+        oriented from the node; None where the predecessor is a site or there is none."""
+        out: list[Line | None] = [None] * self.n
+        for node, nxt in enumerate(self._pred[: self.n]):
+            if 0 <= nxt < self.n:
+                i = self._pair[(node, nxt) if node < nxt else (nxt, node)]
+                out[node] = self.lines[i] if self._u[i] == node else self.lines[i][::-1]
+        return out
+
     def _extend_to_site(self, route: Line, node: int) -> int:
         """Append the edges from ``node`` along the predecessors, then the site's own edge up
         to its snap point and the site; return the index of the site reached."""
-        pred, n = self._pred, self.n
-        while True:
-            nxt = pred[node]
-            if nxt >= n:
-                break
-            i = self._pair[(node, nxt) if node < nxt else (nxt, node)]
-            line = self.lines[i]
-            route.extend(line if self._u[i] == node else line[::-1])
-            node = nxt
-        site = self.on_network[nxt - n]
+        pred, n, toward = self._pred, self.n, self._toward
+        nxt = pred[node]
+        while nxt < n:
+            route.extend(toward[node])  # type: ignore[arg-type]
+            node, nxt = nxt, pred[nxt]
+        source, from_source, from_target = self._last_leg[nxt - n]
+        route.extend(from_source if node == source else from_target)
+        return nxt - n
+
+    def _legs(self, site: Site) -> tuple[int, Line, Line]:
+        """The last leg to a site: along its edge to the snap point, then to the site itself;
+        (the edge's source node, the leg from the source, the leg from the target)."""
         assert site.snap is not None
         i = self.row[site.snap.edge_id]
         head, tail = _cut(self.lines[i], site.snap.fraction)
-        route.extend(head if self._u[i] == node else tail[::-1])
-        route.append(self._at(site))
-        return nxt - n
+        return self._u[i], [*head, self._at(site)], [*tail[::-1], self._at(site)]

@@ -8,19 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic_core import to_json
 
-from geo.lookup import WalkNetworks, lookup, parse_point
+from geo.lookup import LookupCache, lookup, parse_point
 from geo.settings import Settings
 
 router = APIRouter(tags=["lookup"])
 JSON = "application/json"
-
-
-def walk_networks(request: Request) -> WalkNetworks:
-    """The app's in-memory walk networks, made on first use (one per app)."""
-    networks: WalkNetworks | None = getattr(request.app.state, "walk_networks", None)
-    if networks is None:
-        networks = request.app.state.walk_networks = WalkNetworks()
-    return networks
 
 
 def _param(name: str, description: str, example: str | None, required: bool) -> dict[str, Any]:
@@ -54,6 +46,6 @@ async def lookup_point(request: Request) -> Response:
     query = request.query_params
     x, y = parse_point(query.get("lon"), query.get("lat"), query.get("crs"))
     settings: Settings = request.app.state.settings
-    async with request.app.state.pool.connection() as conn:
-        body = await lookup(conn, walk_networks(request), settings, x, y)
+    cache: LookupCache = request.app.state.lookup_cache
+    body = await lookup(cache, settings, x, y)
     return Response(to_json(body), media_type=JSON)

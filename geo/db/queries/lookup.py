@@ -1,117 +1,105 @@
-"""The geographic half of the public lookup, in ONE statement (one round trip).
+"""What the public lookup keeps in memory, read in bulk: one query per part and district.
 
-- The grid: ``ST_Covers`` (not contains) on the subdivided polygons of the active unified
-  generation (``active_grid_parts``), so a point on a shared edge is covered by both grids;
-  the smaller code wins, the same way every time.
-- Neighbours within ``near_m`` metres (geography; the degree box only feeds the index).
-- Published, currently valid contacts of the grid and of the neighbours, the building whose
-  footprint covers the point and its head, the grid's party organisation.
-- The point's snap to the nearest walk edge of its district (for the in-memory network).
+Only public fields leave: names and phones of *published* contacts (the lookup masks personal
+phones before they are kept), the grid's party organisation by name, building addresses; never
+party status, home units or anyone unpublished. Validity dates come along so that a role that
+starts or ends today is judged on the day of the request, not of the load.
 
-Only public fields leave: names and phones of published contacts (the caller masks personal
-phones), never party status, home units or anyone unpublished. The text is constant, so
-psycopg prepares it on the server after a few executions.
+A district's grids, buildings and heads are those inside the box of its communities (so a grid
+of the next district that reaches over the border is found too); its walk network is its own
+(``geo.db.queries.network``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from psycopg import AsyncConnection
 
-from geo.db.queries.network import SNAP_CANDIDATES
-
 GRID_ROLES = ("grid_worker_full", "grid_worker_part", "grid_leader", "grid_assistant")
 HEAD_ROLE = "building_head"
+ORG_ORDER = "CASE po.kind WHEN 'grid_branch' THEN 0 WHEN 'grid_group' THEN 1 ELSE 2 END"
+Box = tuple[float, float, float, float]
 
-_P = "ST_SetSRID(ST_MakePoint(%(lon)s::float8, %(lat)s::float8), 4326)"
-_CURRENT = ("r.published AND r.valid_from <= current_date "
-            "AND (r.valid_to IS NULL OR r.valid_to >= current_date)")
-_ROLES = "ARRAY[" + ", ".join(f"'{r}'" for r in GRID_ROLES) + "]"
-
-LOOKUP = f"""
-WITH hit AS MATERIALIZED (
-    SELECT g.id, g.code, g.name, g.kind, g.households, g.community_code
-    FROM active_grid_parts p JOIN grids g ON g.id = p.grid_id
-    WHERE ST_Covers(p.geom, {_P})
-    ORDER BY g.code LIMIT 1
-), near AS MATERIALIZED (
-    SELECT g.id, g.code, g.name, g.kind, g.households,
-           min(ST_Distance(p.geom::geography, {_P}::geography)) AS d
-    FROM active_grid_parts p JOIN grids g ON g.id = p.grid_id
-    WHERE p.geom && ST_Expand({_P}, %(dlon)s::float8, %(dlat)s::float8)
-      AND p.grid_id <> (SELECT id FROM hit)
-      AND ST_DWithin(p.geom::geography, {_P}::geography, %(near_m)s::float8)
-    GROUP BY g.id
-), contacts AS (
-    SELECT r.grid_id, json_agg(json_build_array(r.role, pe.name, pe.phone, r.work_phone)
-                               ORDER BY array_position({_ROLES}, r.role), r.id) AS list
-    FROM role_assignments r JOIN people pe ON pe.id = r.person_id
-    WHERE r.grid_id IN (SELECT id FROM hit UNION ALL SELECT id FROM near)
-      AND r.role = ANY({_ROLES}) AND {_CURRENT}
-    GROUP BY r.grid_id
-), bld AS MATERIALIZED (
-    SELECT b.id, b.address, c.name AS compound, b.households
-    FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id
-    WHERE ST_Covers(b.footprint, {_P})
-    ORDER BY b.id LIMIT 1
-), place AS MATERIALIZED (
-    SELECT coalesce((SELECT community_code FROM hit),
-                    (SELECT a.code FROM areas a
-                     WHERE NOT EXISTS (SELECT 1 FROM hit) AND a.level = 'community'
-                       AND ST_Covers(a.geom, {_P}) ORDER BY a.code LIMIT 1)) AS code
-), snap AS (
-    SELECT c.id, ST_LineLocatePoint(c.geom, {_P}) AS t,
-           ST_Distance(c.geom::geography, {_P}::geography) AS d
-    FROM (SELECT e.id, e.geom FROM walk_edges e
-          WHERE e.district_code = left((SELECT code FROM place), 6)
-          ORDER BY e.geom <-> {_P} LIMIT {SNAP_CANDIDATES}) c
-    ORDER BY d, c.id LIMIT 1
-)
-SELECT json_build_array(
-    (SELECT code FROM place),
-    (SELECT name FROM areas WHERE code = (SELECT code FROM place)),
-    (SELECT json_build_array(a.code, a.name) FROM areas a
-     WHERE a.code = left((SELECT code FROM place), 9)),
-    (SELECT json_build_array(h.code, h.name, h.kind, h.households, c.list)
-     FROM hit h LEFT JOIN contacts c ON c.grid_id = h.id),
-    (SELECT json_agg(json_build_array(n.code, n.name, n.kind, n.households, c.list, n.d)
-                     ORDER BY n.d, n.code)
-     FROM near n LEFT JOIN contacts c ON c.grid_id = n.id),
-    (SELECT json_build_array(b.address, b.compound, b.households,
-                             (SELECT json_build_array(pe.name, pe.phone, r.work_phone)
-                              FROM role_assignments r JOIN people pe ON pe.id = r.person_id
-                              WHERE r.building_id = b.id AND r.role = '{HEAD_ROLE}'
-                                AND {_CURRENT} ORDER BY r.id LIMIT 1))
-     FROM bld b),
-    (SELECT json_build_array(po.name, po.kind) FROM party_orgs po
-     WHERE po.grid_id = (SELECT id FROM hit)
-     ORDER BY CASE po.kind WHEN 'grid_branch' THEN 0 WHEN 'grid_group' THEN 1 ELSE 2 END, po.id
-     LIMIT 1),
-    (SELECT json_build_array(id, t, d) FROM snap))
+AREAS = "SELECT code, name, level FROM areas ORDER BY code"
+# Communities cut into pieces of at most 64 vertices: point-in-polygon stays cheap.
+COMMUNITY_PARTS = """
+SELECT code, ST_AsBinary(ST_Subdivide(geom, 64)) FROM areas WHERE level = 'community'
+ORDER BY code
+"""
+_BOX = "ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)"
+GRID_PARTS = f"""
+SELECT g.id, g.code, g.name, g.kind, g.households, g.community_code, ST_AsBinary(p.geom)
+FROM active_grid_parts p JOIN grids g ON g.id = p.grid_id
+WHERE p.geom && {_BOX}
+ORDER BY g.code, g.id
+"""
+CONTACTS = f"""
+SELECT r.grid_id, r.building_id, r.role, pe.name, pe.phone, r.work_phone, r.valid_from,
+       r.valid_to
+FROM role_assignments r JOIN people pe ON pe.id = r.person_id
+WHERE r.published AND (
+    (r.role = ANY(%(grid_roles)s) AND r.grid_id IN (
+        SELECT p.grid_id FROM active_grid_parts p WHERE p.geom && {_BOX}))
+    OR (r.role = %(head)s AND r.building_id IN (
+        SELECT b.id FROM buildings b WHERE b.footprint && {_BOX})))
+ORDER BY array_position(%(grid_roles)s, r.role), r.id
+"""
+PARTY_ORGS = f"""
+SELECT DISTINCT ON (po.grid_id) po.grid_id, po.name, po.kind
+FROM party_orgs po
+WHERE po.grid_id IN (SELECT p.grid_id FROM active_grid_parts p WHERE p.geom && {_BOX})
+ORDER BY po.grid_id, {ORG_ORDER}, po.id
+"""
+BUILDINGS = f"""
+SELECT b.id, b.address, c.name, b.households, ST_AsBinary(b.footprint)
+FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id
+WHERE b.footprint && {_BOX}
+ORDER BY b.id
 """
 
 
-@dataclass(frozen=True)
-class Found:
-    """One row of the lookup, still with raw phones (the caller masks them)."""
-
-    community_code: str | None
-    community_name: str | None
-    street: list[Any] | None  # [code, name]
-    grid: list[Any] | None  # [code, name, kind, households, contacts]
-    neighbours: list[list[Any]]  # [code, name, kind, households, contacts, distance_m]
-    building: list[Any] | None  # [address, compound, households, head [name, phone, work]]
-    party_org: list[Any] | None  # [name, kind]
-    snap: list[Any] | None  # [edge id, fraction, offset_m]
+def _box(box: Box) -> dict[str, Any]:
+    return dict(zip("wsen", box, strict=True))
 
 
-async def find(conn: AsyncConnection, lon: float, lat: float, near_m: float, dlon: float,
-               dlat: float) -> Found:
-    params = {"lon": lon, "lat": lat, "near_m": near_m, "dlon": dlon, "dlat": dlat}
-    cur = await conn.execute(LOOKUP, params)
-    one = await cur.fetchone()
-    assert one is not None
-    row = one[0]  # one JSON array: one value to parse instead of eight
-    return Found(row[0], row[1], row[2], row[3], row[4] or [], row[5], row[6], row[7])
+async def _rows(conn: AsyncConnection, sql: str, params: dict[str, Any] | None = None
+                ) -> list[tuple[Any, ...]]:
+    cur = await conn.execute(sql, params)
+    return await cur.fetchall()
+
+
+async def areas(conn: AsyncConnection) -> list[tuple[str, str, str]]:
+    """(code, name, level) of every area."""
+    return await _rows(conn, AREAS)
+
+
+async def community_parts(conn: AsyncConnection) -> list[tuple[str, bytes]]:
+    """(community code, WKB of one subdivided piece)."""
+    return await _rows(conn, COMMUNITY_PARTS)
+
+
+async def grid_parts(conn: AsyncConnection, box: Box) -> list[tuple[Any, ...]]:
+    """(id, code, name, kind, households, community code, WKB of one piece) of the active
+    unified grids, by code."""
+    return await _rows(conn, GRID_PARTS, _box(box))
+
+
+async def contacts(conn: AsyncConnection, box: Box
+                   ) -> list[tuple[int | None, int | None, str, str, str | None, str | None,
+                                   date, date | None]]:
+    """Published grid contacts and building heads: (grid id, building id, role, name, phone,
+    work phone, valid from, valid to), grid roles in their order of rank."""
+    params = {**_box(box), "grid_roles": list(GRID_ROLES), "head": HEAD_ROLE}
+    return await _rows(conn, CONTACTS, params)
+
+
+async def party_orgs(conn: AsyncConnection, box: Box) -> list[tuple[int, str, str]]:
+    """(grid id, name, kind): the grid's branch, else its group, else any."""
+    return await _rows(conn, PARTY_ORGS, _box(box))
+
+
+async def buildings(conn: AsyncConnection, box: Box) -> list[tuple[Any, ...]]:
+    """(id, address, compound name, households, WKB footprint) of buildings with a footprint."""
+    return await _rows(conn, BUILDINGS, _box(box))

@@ -1,0 +1,176 @@
+"""The lookup's data in memory, per district, kept fresh by the database's change
+notifications (migration 0004, ``geo.db.changes``).
+
+A request asks for five parts: the city (area names, community pieces) and, for the district
+of the point, its grids, people, buildings and walk network. Each part is loaded on first use
+in one or two bulk queries and stamped with the count of notifications of the topics it
+depends on; a notification makes the stamp differ, and the next request that needs the part
+reloads it (one loader at a time per part; the others wait for it rather than read stale
+data). A write made through this process's own API also calls ``changed`` directly, so a
+client reads its own writes at once; writes from elsewhere arrive with their notification,
+within milliseconds of the commit.
+
+While the listener is not connected (before the first LISTEN, or after its connection
+dropped) nothing vouches for the cache, so a part is trusted for ``unheard_seconds`` only;
+every (re)connection forgets everything loaded before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from geo.db import changes
+from geo.db.queries import lookup as q
+from geo.db.queries import network as nq
+from geo.lookup.index import Buildings, City, Grids, Network, People, district_epsg
+
+PART_TOPICS: dict[str, tuple[str, ...]] = {
+    "city": ("areas",),
+    "grids": ("areas", "grids"),
+    "people": ("areas", "grids", "buildings", "people"),
+    "buildings": ("areas", "buildings"),
+    "network": ("areas", "network"),
+}
+
+
+@dataclass
+class _Entry:
+    stamp: tuple[int, ...]
+    loaded: float
+    value: Any
+    seen: int  # the cache's change count when the stamp was last found current
+
+
+@dataclass(frozen=True)
+class District:
+    grids: Grids
+    people: People
+    buildings: Buildings
+    network: Network
+
+
+class LookupCache:
+    def __init__(self, pool: AsyncConnectionPool, unheard_seconds: float = 2.0) -> None:
+        self.pool = pool
+        self.unheard_seconds = unheard_seconds
+        self.listening = False
+        self.loads = 0  # parts loaded so far (tests and logs read it)
+        self._counts = dict.fromkeys(changes.TOPICS, 0)
+        self._changes = 0  # every change of any topic: the fast path compares only this
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._listener: asyncio.Task[None] | None = None
+
+    # -- freshness ------------------------------------------------------------------------
+
+    def changed(self, topic: str) -> None:
+        """Data of ``topic`` changed (an unknown topic: assume everything did)."""
+        for t in ((topic,) if topic in self._counts else tuple(self._counts)):
+            self._counts[t] += 1
+        self._changes += 1
+
+    def _connected(self) -> None:
+        self.listening = True
+        self.changed("*")  # anything may have changed while nobody listened
+
+    def _lost(self) -> None:
+        self.listening = False
+
+    def start(self, url: str) -> None:
+        """Listen for change notifications in the background (until ``stop``)."""
+        self._listener = asyncio.create_task(
+            changes.listen(url, self.changed, self._connected, self._lost))
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
+        self.listening = False
+
+    def _fresh(self, entry: _Entry | None, part: str) -> bool:
+        if entry is None:
+            return False
+        if entry.seen != self._changes:
+            if entry.stamp != self._stamp(part):
+                return False
+            entry.seen = self._changes  # other topics changed: still current
+        return self.listening or time.monotonic() - entry.loaded < self.unheard_seconds
+
+    def _stamp(self, part: str) -> tuple[int, ...]:
+        return tuple(self._counts[t] for t in PART_TOPICS[part])
+
+    # -- the parts --------------------------------------------------------------------------
+
+    async def _get(self, part: str, district: str,
+                   load: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
+        key = (part, district)
+        entry = self._entries.get(key)
+        if self._fresh(entry, part):
+            return entry.value  # type: ignore[union-attr]
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            entry = self._entries.get(key)
+            if self._fresh(entry, part):
+                return entry.value  # type: ignore[union-attr]
+            # Stamped before reading: a change during the load shows as stale next time.
+            stamp, seen = self._stamp(part), self._changes
+            async with self.pool.connection() as conn:
+                value = await load(conn)
+            self._entries[key] = _Entry(stamp, time.monotonic(), value, seen)
+            self.loads += 1
+            return value
+
+    async def city(self) -> City:
+        async def load(conn: AsyncConnection) -> City:
+            return City.build(await q.areas(conn), await q.community_parts(conn))
+        city: City = await self._get("city", "", load)
+        return city
+
+    async def district(self, city: City, district: str) -> District:
+        """The four parts of a district, each current."""
+        return District(await self.grids(city, district), await self.people(city, district),
+                        await self.buildings(city, district), await self.network(city, district))
+
+    async def grids(self, city: City, district: str) -> Grids:
+        box = city.boxes[district]
+
+        async def load(conn: AsyncConnection) -> Grids:
+            rows = await q.grid_parts(conn, box)
+            return await asyncio.to_thread(Grids.build, rows, district_epsg(box))
+        grids: Grids = await self._get("grids", district, load)
+        return grids
+
+    async def people(self, city: City, district: str) -> People:
+        box = city.boxes[district]
+
+        async def load(conn: AsyncConnection) -> People:
+            return People.build(await q.contacts(conn, box), await q.party_orgs(conn, box))
+        people: People = await self._get("people", district, load)
+        return people
+
+    async def buildings(self, city: City, district: str) -> Buildings:
+        box = city.boxes[district]
+
+        async def load(conn: AsyncConnection) -> Buildings:
+            rows = await q.buildings(conn, box)
+            return await asyncio.to_thread(Buildings.build, rows)
+        buildings: Buildings = await self._get("buildings", district, load)
+        return buildings
+
+    async def network(self, city: City, district: str) -> Network:
+        box = city.boxes[district]
+
+        async def load(conn: AsyncConnection) -> Network:
+            edges = await nq.load_edges(conn, district)
+            centres = await nq.load_centres(conn, district)
+            # Dijkstra is CPU work: keep the event loop free for other requests meanwhile.
+            return await asyncio.to_thread(Network.build, edges, centres, district_epsg(box))
+        network: Network = await self._get("network", district, load)
+        return network
