@@ -31,8 +31,8 @@ class Settings(BaseSettings):
     household_max: int = 500
     web_dir: Path = REPO_ROOT / "web"
     max_features: int = Field(default=20000, description="Cap on features per GeoJSON response.")
-    near_boundary_m: float = Field(default=30.0, description="Lookup flags points this close "
-                                   "to a grid edge and offers the neighbour's contacts.")
+    near_boundary_m: float = Field(default=30.0, gt=0, le=500, description="Lookup flags points "
+                                   "this close to a grid edge and offers the neighbour's contacts.")
     walk_speed_kmh: float = Field(default=4.0, description="Walking speed (elderly profile 3.0).")
     rate_limit_per_minute: int = Field(default=120, description="Public requests per client "
                                        "per minute (lookup, search); 0 turns the limit off.")

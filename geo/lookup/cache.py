@@ -29,7 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 from geo.db import changes
 from geo.db.queries import lookup as q
 from geo.db.queries import network as nq
-from geo.lookup.index import Buildings, City, Grids, Network, People, district_epsg
+from geo.lookup.index import Box, Buildings, City, Grids, Network, People, district_epsg
 
 PART_TOPICS: dict[str, tuple[str, ...]] = {
     "city": ("areas",),
@@ -38,6 +38,15 @@ PART_TOPICS: dict[str, tuple[str, ...]] = {
     "buildings": ("areas", "buildings"),
     "network": ("areas", "network"),
 }
+
+
+MARGIN_DEG = 0.01  # about 1 km: grids of the next district near the border are neighbours
+
+
+def _around(box: Box) -> Box:
+    """The box of a district's grids and their contacts: its communities' box, widened so
+    that every grid within the near-boundary distance of a point inside is loaded."""
+    return (box[0] - MARGIN_DEG, box[1] - MARGIN_DEG, box[2] + MARGIN_DEG, box[3] + MARGIN_DEG)
 
 
 @dataclass
@@ -139,16 +148,17 @@ class LookupCache:
                         await self.buildings(city, district), await self.network(city, district))
 
     async def grids(self, city: City, district: str) -> Grids:
-        box = city.boxes[district]
+        box = _around(city.boxes[district])
 
         async def load(conn: AsyncConnection) -> Grids:
             rows = await q.grid_parts(conn, box)
-            return await asyncio.to_thread(Grids.build, rows, district_epsg(box))
+            outlines = await q.grid_boundaries(conn, box)
+            return await asyncio.to_thread(Grids.build, rows, outlines, district_epsg(box))
         grids: Grids = await self._get("grids", district, load)
         return grids
 
     async def people(self, city: City, district: str) -> People:
-        box = city.boxes[district]
+        box = _around(city.boxes[district])
 
         async def load(conn: AsyncConnection) -> People:
             return People.build(await q.contacts(conn, box), await q.party_orgs(conn, box))

@@ -96,6 +96,7 @@ class Grid:
     kind: str
     households: int | None
     community_code: str | None
+    row: int  # its place in ``Grids.grids``
 
     def json(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "kind": self.kind,
@@ -104,27 +105,34 @@ class Grid:
 
 @dataclass
 class Grids:
-    grids: list[Grid]  # by code: the smallest index is the smallest code
+    grids: list[Grid]  # by code: the smallest row is the smallest code
     part_grid: npt.NDArray[np.intp]
     tree: STRtree  # pieces in lon/lat
     parts_m: Geoms  # the same pieces in the metric zone
     tree_m: STRtree
+    outlines_m: Geoms  # each grid's whole boundary, metric, by row
+    overlapping: npt.NDArray[np.bool_]  # the grid's interior meets another grid's, by row
     epsg: int
 
     @classmethod
-    def build(cls, rows: Sequence[tuple[Any, ...]], epsg: int) -> Grids:
+    def build(cls, rows: Sequence[tuple[Any, ...]], outlines: Sequence[tuple[int, bytes]],
+              epsg: int) -> Grids:
         grids: list[Grid] = []
         index: dict[int, int] = {}
         part_grid = []
         for gid, code, name, kind, households, community, _ in rows:
             if gid not in index:
                 index[gid] = len(grids)
-                grids.append(Grid(gid, code, name, kind, households, community))
+                grids.append(Grid(gid, code, name, kind, households, community, len(grids)))
             part_grid.append(index[gid])
         parts = shapely.from_wkb([r[6] for r in rows])
         parts_m = to_metric(parts, epsg)
-        return cls(grids, np.asarray(part_grid, dtype=np.intp), STRtree(parts), parts_m,
-                   STRtree(parts_m), epsg)
+        by_row = np.empty(len(grids), dtype=object)
+        for gid, wkb in outlines:
+            by_row[index[gid]] = shapely.from_wkb(wkb)
+        part_of = np.asarray(part_grid, dtype=np.intp)
+        return cls(grids, part_of, STRtree(parts), parts_m, STRtree(parts_m),
+                   to_metric(by_row, epsg), _overlapping(parts, part_of, len(grids)), epsg)
 
     def metric_point(self, lon: float, lat: float) -> Geoms:
         """The point in the district's metric zone (the transformer of the calling thread)."""
@@ -134,9 +142,15 @@ class Grids:
         hits = _covering(self.tree, point)
         return self.grids[int(self.part_grid[hits].min())] if len(hits) else None
 
-    def near(self, point_m: Geoms, within_m: float, skip: Grid | None
+    def near(self, point_m: Geoms, within_m: float, hit: Grid | None
              ) -> list[tuple[Grid, float]]:
-        """Other grids within ``within_m`` metres, nearest first (then by code)."""
+        """Grids other than ``hit`` within ``within_m`` metres, nearest first (then by code).
+
+        Shortcut: grids that do not overlap tile the plane, so a grid that overlaps no other
+        and whose own outline is farther than ``within_m`` has no neighbour that near."""
+        if (hit is not None and not self.overlapping[hit.row]
+                and self.outlines_m[hit.row].distance(point_m[0]) > within_m):
+            return []
         hits = self.tree_m.query(point_m, predicate="dwithin",
                                  distance=np.array([within_m]))[1]
         if not len(hits):
@@ -146,8 +160,21 @@ class Grids:
         for g, d in zip(self.part_grid[hits].tolist(), dist.tolist(), strict=True):
             if d < best.get(g, np.inf):
                 best[g] = d
-        out = [(self.grids[g], d) for g, d in best.items() if self.grids[g] is not skip]
+        out = [(self.grids[g], d) for g, d in best.items() if self.grids[g] is not hit]
         return sorted(out, key=lambda gd: (gd[1], gd[0].code))
+
+
+def _overlapping(parts: Geoms, part_grid: npt.NDArray[np.intp], n: int) -> npt.NDArray[np.bool_]:
+    """Grids whose interior meets another grid's interior (DE-9IM ``T********``)."""
+    out = np.zeros(n, dtype=bool)
+    if not len(parts):
+        return out
+    a, b = STRtree(parts).query(parts, predicate="intersects")
+    other = part_grid[a] != part_grid[b]
+    a, b = a[other], b[other]
+    meet = shapely.relate_pattern(parts[a], parts[b], "T********")
+    out[part_grid[a[meet]]] = True
+    return out
 
 
 # -- people: published contacts, heads, party organisations --------------------------------

@@ -35,6 +35,11 @@ FROM active_grid_parts p JOIN grids g ON g.id = p.grid_id
 WHERE p.geom && {_BOX}
 ORDER BY g.code, g.id
 """
+GRID_BOUNDARIES = f"""
+SELECT g.id, ST_AsBinary(ST_Boundary(g.geom))
+FROM grids g
+WHERE g.id IN (SELECT p.grid_id FROM active_grid_parts p WHERE p.geom && {_BOX})
+"""
 CONTACTS = f"""
 SELECT r.grid_id, r.building_id, r.role, pe.name, pe.phone, r.work_phone, r.valid_from,
        r.valid_to
@@ -84,6 +89,11 @@ async def grid_parts(conn: AsyncConnection, box: Box) -> list[tuple[Any, ...]]:
     """(id, code, name, kind, households, community code, WKB of one piece) of the active
     unified grids, by code."""
     return await _rows(conn, GRID_PARTS, _box(box))
+
+
+async def grid_boundaries(conn: AsyncConnection, box: Box) -> list[tuple[int, bytes]]:
+    """(id, WKB of the whole outline) of the same grids as ``grid_parts``."""
+    return await _rows(conn, GRID_BOUNDARIES, _box(box))
 
 
 async def contacts(conn: AsyncConnection, box: Box
