@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -12,7 +13,8 @@ from psycopg_pool import AsyncConnectionPool
 from api import errors, ratelimit
 from api.routers import areas, audit, auth, features, health, lookup, pages, resources, search
 from geo.db.connect import database_url
-from geo.lookup import LookupCache
+from geo.lookup import LookupCache, lookup_many
+from geo.lookup.batch import Batcher
 from geo.settings import Settings, get_settings
 
 
@@ -28,8 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await pool.open(wait=False)
         app.state.pool = pool
-        app.state.lookup_cache = LookupCache(pool)
-        app.state.lookup_cache.start(database_url(settings))
+        cache = app.state.lookup_cache = LookupCache(pool)
+        cache.start(database_url(settings))
+        app.state.lookup_batcher = Batcher(partial(lookup_many, cache, settings))
         try:
             yield
         finally:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic_core import to_json
 
-from geo.lookup import LookupCache, lookup, parse_point
-from geo.settings import Settings
+from geo.lookup import parse_point
+from geo.lookup.batch import Batcher
 
 router = APIRouter(tags=["lookup"])
 JSON = "application/json"
@@ -45,7 +45,6 @@ async def lookup_point(request: Request) -> Response:
     # request than the rest of the Python work together (measured by bench/lookup.py).
     query = request.query_params
     x, y = parse_point(query.get("lon"), query.get("lat"), query.get("crs"))
-    settings: Settings = request.app.state.settings
-    cache: LookupCache = request.app.state.lookup_cache
-    body = await lookup(cache, settings, x, y)
+    batcher: Batcher = request.app.state.lookup_batcher
+    body = await batcher(x, y)
     return Response(to_json(body), media_type=JSON)

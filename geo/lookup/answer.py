@@ -2,23 +2,28 @@
 building and its head, party organisation, nearest 党群服务中心 along the walk network.
 
 Everything is answered from the in-memory indexes of ``geo.lookup.cache`` (no database round
-trip per request; the cache follows the database's change notifications).
+trip per request; the cache follows the database's change notifications), for a batch of
+points at a time (``lookup_many``; ``geo.lookup.batch`` gathers concurrent requests).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyproj
 
 from geo.errors import NotFound
 from geo.lookup.cache import District, LookupCache
-from geo.lookup.index import Centre, City, Geoms, Grid, Grids, Network, People, at
+from geo.lookup.index import NONE, Centre, City, Geoms, Network, points_at
 from geo.network import Snap
 from geo.settings import Settings
 
 _GEOD = pyproj.Geod(ellps="WGS84")
+Answer = dict[str, Any] | NotFound
 
 
 def straight_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -52,58 +57,83 @@ def service_centre(network: Network, snap: Snap | None, lon: float, lat: float,
     return _centre_json(nearest, lon, lat, None, None, speed_kmh)
 
 
-def _neighbours(grids: Grids, people: People, point_m: Geoms, near_m: float,
-                hit: Any, today: date) -> list[dict[str, Any]]:
-    return [{"grid": g.json(), "contacts": people.contacts(g, today), "distance_m": round(d, 1)}
-            for g, d in grids.near(point_m, near_m, hit)]
+def _in_district(city: City, district: District, settings: Settings,
+                 xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64], points: Geoms,
+                 communities: list[str], today: date) -> list[dict[str, Any]]:
+    """The answers for points whose community lies in ``district``: one shapely call per
+    question for all of them, then one dictionary each."""
+    grids, people, buildings, network = (district.grids, district.people, district.buildings,
+                                         district.network)
+    hits = grids.covering(points)
+    points_m = grids.metric(xs, ys)
+    near = grids.near(points_m, hits, settings.near_boundary_m)
+    inside = buildings.covering(points)
+    snaps = network.snapper.snap(points, points_m)
+    out = []
+    for k, row in enumerate(hits):
+        lon, lat = float(xs[k]), float(ys[k])
+        hit = None if row == NONE else grids.grids[row]
+        community = hit.community_code if hit and hit.community_code else communities[k]
+        neighbours = [{"grid": g.json(), "contacts": people.contacts(g, today),
+                       "distance_m": round(d, 1)} for g, d in near[k]]
+        building = None
+        if inside[k] != NONE:
+            b = inside[k]
+            building = {**buildings.info[b], "head": people.head(buildings.ids[b], today)}
+        street = community[:9]
+        out.append({
+            "point": {"lon": round(lon, 7), "lat": round(lat, 7)},
+            "street": ({"code": street, "name": city.names[street]}
+                       if street in city.names else None),
+            "community": {"code": community, "name": city.names.get(community)},
+            "grid": hit.json() if hit else None,
+            "contacts": people.contacts(hit, today) if hit else [],
+            "building": building,
+            "party_org": people.orgs.get(hit.id) if hit else None,
+            "service_centre": service_centre(network, snaps[k], lon, lat,
+                                             settings.walk_speed_kmh),
+            "near_boundary": bool(neighbours),
+            "boundary_distance_m": neighbours[0]["distance_m"] if neighbours else None,
+            "neighbours": neighbours,
+        })
+    return out
 
 
-async def _place(cache: LookupCache, city: City, lon: float, lat: float, point: Geoms
-                 ) -> tuple[str, Grid | None, District]:
-    """The point's community, grid and district. A district's grids are all those that reach
-    into the box of its communities, so the first district whose box holds the point and
-    whose grids cover it knows its grid; only a point in no grid needs the communities."""
-    for code in city.districts_around(lon, lat):
+async def lookup_many(cache: LookupCache, settings: Settings,
+                      points: Sequence[tuple[float, float]]) -> list[Answer]:
+    """The answers for WGS84 points (already validated by ``parse_point``), in order; a point
+    outside every community gets its NotFound in its place."""
+    city = await cache.city()
+    coords = np.array(points, dtype=np.float64).reshape(-1, 2)
+    xs, ys = coords[:, 0], coords[:, 1]
+    geoms = points_at(coords)
+    communities = city.communities(geoms)
+    out: list[Answer | None] = [None] * len(points)
+    by_district: dict[str, list[int]] = {}
+    for i, code in enumerate(communities):
+        if code is None:
+            out[i] = NotFound(f"({xs[i]:.6f}, {ys[i]:.6f}) is outside every community we serve")
+        else:
+            by_district.setdefault(code[:6], []).append(i)
+    today = date.today()
+    for code, members in by_district.items():
         district = await cache.district(city, code)
-        hit = district.grids.covering(point)
-        if hit is not None and hit.community_code:
-            if hit.community_code[:6] != code:
-                district = await cache.district(city, hit.community_code[:6])
-            return hit.community_code, hit, district
-    community = city.community(point)
-    if community is None:
-        raise NotFound(f"({lon:.6f}, {lat:.6f}) is outside every community we serve")
-    district = await cache.district(city, community[:6])
-    return community, district.grids.covering(point), district
+        if len(members) < len(points):
+            sel = np.array(members, dtype=np.intp)
+            answers = _in_district(city, district, settings, xs[sel], ys[sel], geoms[sel],
+                                   [communities[i] for i in members], today)  # type: ignore[misc]
+        else:  # the common case: every point in one district
+            answers = _in_district(city, district, settings, xs, ys, geoms, communities,
+                                   today)  # type: ignore[arg-type]
+        for i, answer in zip(members, answers, strict=True):
+            out[i] = answer
+    return out  # type: ignore[return-value]
 
 
 async def lookup(cache: LookupCache, settings: Settings, lon: float, lat: float
                  ) -> dict[str, Any]:
-    """The whole answer for a WGS84 point (already validated by ``parse_point``)."""
-    point = at(lon, lat)
-    city = await cache.city()
-    community, hit, district = await _place(cache, city, lon, lat, point)
-    grids, people, buildings, network = (district.grids, district.people, district.buildings,
-                                         district.network)
-    today = date.today()
-    point_m = grids.metric_point(lon, lat)
-    neighbours = _neighbours(grids, people, point_m, settings.near_boundary_m, hit, today)
-    b = buildings.covering(point)
-    building = None
-    if b is not None:
-        building = {**buildings.info[b], "head": people.head(buildings.ids[b], today)}
-    street = community[:9]
-    return {
-        "point": {"lon": round(lon, 7), "lat": round(lat, 7)},
-        "street": {"code": street, "name": city.names[street]} if street in city.names else None,
-        "community": {"code": community, "name": city.names.get(community)},
-        "grid": hit.json() if hit else None,
-        "contacts": people.contacts(hit, today) if hit else [],
-        "building": building,
-        "party_org": people.orgs.get(hit.id) if hit else None,
-        "service_centre": service_centre(network, network.snapper.snap(point, point_m),
-                                         lon, lat, settings.walk_speed_kmh),
-        "near_boundary": bool(neighbours),
-        "boundary_distance_m": neighbours[0]["distance_m"] if neighbours else None,
-        "neighbours": neighbours,
-    }
+    """The answer for one WGS84 point; NotFound outside every community."""
+    answer = (await lookup_many(cache, settings, [(lon, lat)]))[0]
+    if isinstance(answer, NotFound):
+        raise answer
+    return answer

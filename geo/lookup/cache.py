@@ -18,6 +18,7 @@ every (re)connection forgets everything loaded before it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -134,6 +135,9 @@ class LookupCache:
                 value = await load(conn)
             self._entries[key] = _Entry(stamp, time.monotonic(), value, seen)
             self.loads += 1
+            # Parts are long-lived and free of reference cycles (refcounting frees a replaced
+            # one): keep the cyclic collector from walking their objects on each full pass.
+            gc.freeze()
             return value
 
     async def city(self) -> City:

@@ -45,14 +45,29 @@ def public_phone(personal: str | None, work: str | None) -> tuple[str | None, bo
     return masked, masked is not None
 
 
-def at(x: float, y: float) -> Geoms:
-    """A point as a one-element geometry array: shapely's array calls skip the scalar
-    handling that costs more than the query itself on a small tree."""
-    return shapely.points(np.array([[x, y]]))
+Rows = npt.NDArray[np.intp]
+NONE = -1
 
 
-def _covering(tree: STRtree, point: Geoms) -> npt.NDArray[np.intp]:
-    return tree.query(point, predicate="covered_by")[1]
+def points_at(coords: npt.ArrayLike) -> Geoms:
+    """Points, from an (n, 2) array of x, y, as a geometry array. Every question below takes
+    a batch of points: one shapely call for many points costs little more than for one (the
+    per-call overhead dominates on trees of this size), so concurrent lookups are answered
+    together."""
+    return shapely.points(np.asarray(coords, dtype=np.float64))
+
+
+def _smallest(pairs: npt.NDArray[np.intp], values: Rows | None, n: int) -> list[int]:
+    """For each of ``n`` inputs, the smallest ``values[tree index]`` (the tree index itself
+    when ``values`` is None) among its query pairs; ``NONE`` when it has none."""
+    found = pairs[1] if values is None else values[pairs[1]]
+    if n == 1:  # a lone request: plain Python beats numpy's reductions on a few numbers
+        return [min(found.tolist(), default=NONE)]
+    best = [NONE] * n
+    for i, v in zip(pairs[0].tolist(), found.tolist(), strict=True):
+        if best[i] == NONE or v < best[i]:
+            best[i] = v
+    return best
 
 
 # -- the city: area names and which community covers a point ------------------------------
@@ -60,30 +75,32 @@ def _covering(tree: STRtree, point: Geoms) -> npt.NDArray[np.intp]:
 @dataclass
 class City:
     names: dict[str, str]
-    part_code: list[str]  # community code of each piece
+    codes: list[str]  # community codes, sorted
+    part_rank: Rows  # for each piece, its community's place in ``codes``
     tree: STRtree
     boxes: dict[str, Box]  # district code → box of its communities
 
     @classmethod
     def build(cls, areas: Sequence[tuple[str, str, str]], parts: Sequence[tuple[str, bytes]]
               ) -> City:
-        codes = [code for code, _ in parts]
+        part_code = [code for code, _ in parts]
         geoms = shapely.from_wkb([wkb for _, wkb in parts])
         boxes: dict[str, Box] = {}
         if len(geoms):
             bounds = shapely.bounds(geoms)
-            for code, (w, s, e, n) in zip(codes, bounds.tolist(), strict=True):
+            for code, (w, s, e, n) in zip(part_code, bounds.tolist(), strict=True):
                 old = boxes.get(code[:6], (w, s, e, n))
                 boxes[code[:6]] = (min(old[0], w), min(old[1], s), max(old[2], e), max(old[3], n))
-        return cls({code: name for code, name, _ in areas}, codes, STRtree(geoms), boxes)
+        codes = sorted(set(part_code))
+        rank = {code: i for i, code in enumerate(codes)}
+        return cls({code: name for code, name, _ in areas}, codes,
+                   np.array([rank[c] for c in part_code], dtype=np.intp), STRtree(geoms), boxes)
 
-    def districts_around(self, lon: float, lat: float) -> list[str]:
-        """Districts whose box holds the point (a cheap first cut; boxes overlap)."""
-        return [d for d, (w, s, e, n) in self.boxes.items() if w <= lon <= e and s <= lat <= n]
-
-    def community(self, point: Geoms) -> str | None:
-        hits = _covering(self.tree, point)
-        return min(self.part_code[i] for i in hits) if len(hits) else None
+    def communities(self, points: Geoms) -> list[str | None]:
+        """The community covering each point (on a shared edge: the smallest code)."""
+        pairs = self.tree.query(points, predicate="covered_by")
+        return [None if k == NONE else self.codes[k]
+                for k in _smallest(pairs, self.part_rank, len(points))]
 
 
 # -- the grids of a district ----------------------------------------------------------------
@@ -106,7 +123,7 @@ class Grid:
 @dataclass
 class Grids:
     grids: list[Grid]  # by code: the smallest row is the smallest code
-    part_grid: npt.NDArray[np.intp]
+    part_grid: Rows
     tree: STRtree  # pieces in lon/lat
     parts_m: Geoms  # the same pieces in the metric zone
     tree_m: STRtree
@@ -134,37 +151,51 @@ class Grids:
         return cls(grids, part_of, STRtree(parts), parts_m, STRtree(parts_m),
                    to_metric(by_row, epsg), _overlapping(parts, part_of, len(grids)), epsg)
 
-    def metric_point(self, lon: float, lat: float) -> Geoms:
-        """The point in the district's metric zone (the transformer of the calling thread)."""
-        return at(*metric_transformer(self.epsg).transform(lon, lat))
+    def metric(self, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64]) -> Geoms:
+        """The points in the district's metric zone (the transformer of the calling thread;
+        one point goes through pyproj's scalar call, ten times cheaper than its array one)."""
+        t = metric_transformer(self.epsg)
+        if len(xs) == 1:
+            return points_at([t.transform(float(xs[0]), float(ys[0]))])
+        return points_at(np.column_stack(t.transform(xs, ys)))
 
-    def covering(self, point: Geoms) -> Grid | None:
-        hits = _covering(self.tree, point)
-        return self.grids[int(self.part_grid[hits].min())] if len(hits) else None
+    def covering(self, points: Geoms) -> list[int]:
+        """The row of the grid covering each point (smallest code), ``NONE`` outside."""
+        pairs = self.tree.query(points, predicate="covered_by")
+        return _smallest(pairs, self.part_grid, len(points))
 
-    def near(self, point_m: Geoms, within_m: float, hit: Grid | None
-             ) -> list[tuple[Grid, float]]:
-        """Grids other than ``hit`` within ``within_m`` metres, nearest first (then by code).
+    def near(self, points_m: Geoms, hits: list[int], within_m: float
+             ) -> list[list[tuple[Grid, float]]]:
+        """For each point, the grids other than its own within ``within_m`` metres, nearest
+        first (then by code).
 
-        Shortcut: grids that do not overlap tile the plane, so a grid that overlaps no other
-        and whose own outline is farther than ``within_m`` has no neighbour that near."""
-        if (hit is not None and not self.overlapping[hit.row]
-                and self.outlines_m[hit.row].distance(point_m[0]) > within_m):
-            return []
-        hits = self.tree_m.query(point_m, predicate="dwithin",
-                                 distance=np.array([within_m]))[1]
-        if not len(hits):
-            return []
-        dist = shapely.distance(self.parts_m[hits], point_m[0])
-        best: dict[int, float] = {}
-        for g, d in zip(self.part_grid[hits].tolist(), dist.tolist(), strict=True):
-            if d < best.get(g, np.inf):
-                best[g] = d
-        out = [(self.grids[g], d) for g, d in best.items() if self.grids[g] is not hit]
-        return sorted(out, key=lambda gd: (gd[1], gd[0].code))
+        Shortcut: grids that do not overlap tile the plane, so a point whose own grid overlaps
+        no other and whose outline is farther than ``within_m`` has no neighbour that near."""
+        out: list[list[tuple[Grid, float]]] = [[] for _ in range(len(points_m))]
+        own = hits
+        todo = np.array([i for i, g in enumerate(own)
+                         if g == NONE or self.overlapping[g]
+                         or self.outlines_m[g].distance(points_m[i]) <= within_m],
+                        dtype=np.intp)
+        if not len(todo):
+            return out
+        pairs = self.tree_m.query(points_m[todo], predicate="dwithin",
+                                  distance=np.full(len(todo), within_m))
+        which = todo[pairs[0]]
+        dist = shapely.distance(self.parts_m[pairs[1]], points_m[which])
+        best: dict[tuple[int, int], float] = {}
+        for i, g, d in zip(which.tolist(), self.part_grid[pairs[1]].tolist(), dist.tolist(),
+                           strict=True):
+            if g != own[i] and d < best.get((i, g), np.inf):
+                best[(i, g)] = d
+        for (i, g), d in best.items():
+            out[i].append((self.grids[g], d))
+        for found in out:
+            found.sort(key=lambda gd: (gd[1], gd[0].code))
+        return out
 
 
-def _overlapping(parts: Geoms, part_grid: npt.NDArray[np.intp], n: int) -> npt.NDArray[np.bool_]:
+def _overlapping(parts: Geoms, part_grid: Rows, n: int) -> npt.NDArray[np.bool_]:
     """Grids whose interior meets another grid's interior (DE-9IM ``T********``)."""
     out = np.zeros(n, dtype=bool)
     if not len(parts):
@@ -224,7 +255,7 @@ class People:
 
 @dataclass
 class Buildings:
-    ids: list[int]
+    ids: list[int]  # ascending
     info: list[dict[str, Any]]
     tree: STRtree
 
@@ -234,10 +265,11 @@ class Buildings:
                    [{"address": r[1], "compound": r[2], "households": r[3]} for r in rows],
                    STRtree(shapely.from_wkb([r[4] for r in rows])))
 
-    def covering(self, point: Geoms) -> int | None:
-        """Index of the building (smallest id) whose footprint covers the point."""
-        hits = _covering(self.tree, point)
-        return int(hits.min()) if len(hits) else None
+    def covering(self, points: Geoms) -> list[int]:
+        """For each point, the index of the building (smallest id) whose footprint covers
+        it, ``NONE`` outside every footprint."""
+        pairs = self.tree.query(points, predicate="covered_by")
+        return _smallest(pairs, None, len(points))
 
 
 # -- the walk network -----------------------------------------------------------------------
@@ -246,7 +278,7 @@ class Buildings:
 class EdgeSnapper:
     """The nearest walk edge in metres, and the fraction along it in lon/lat."""
 
-    ids: list[int]
+    ids: list[int]  # ascending
     lines: Geoms  # lon/lat
     lines_m: Geoms
     tree_m: STRtree
@@ -254,22 +286,23 @@ class EdgeSnapper:
 
     @classmethod
     def build(cls, edges: Edges, epsg: int) -> EdgeSnapper:
-        lines = shapely.linestrings(list(edges.coords)) if len(edges.ids) else np.empty(0, object)
+        order = np.argsort(edges.ids, kind="stable")
+        coords = [edges.coords[i] for i in order.tolist()]
+        lines = shapely.linestrings(coords) if coords else np.empty(0, object)
         lines_m = to_metric(lines, epsg)
-        return cls(edges.ids.tolist(), lines, lines_m, STRtree(lines_m), epsg)
+        return cls(edges.ids[order].tolist(), lines, lines_m, STRtree(lines_m), epsg)
 
-    def snap(self, point: Geoms, point_m: Geoms | None = None) -> Snap | None:
-        """``point`` in lon/lat (see ``at``); ``point_m`` the same in the metric zone when
-        known."""
-        if not self.ids:
-            return None
-        if point_m is None:
-            p = point[0]
-            point_m = at(*metric_transformer(self.epsg).transform(p.x, p.y))
-        hits = self.tree_m.query_nearest(point_m, all_matches=True)[1]
-        i = min(hits.tolist(), key=lambda k: self.ids[k])  # ties: the smallest edge id
-        t = self.lines[i].line_locate_point(point[0], normalized=True)
-        return Snap(self.ids[i], float(t), float(self.lines_m[i].distance(point_m[0])))
+    def snap(self, points: Geoms, points_m: Geoms) -> list[Snap | None]:
+        """Each point's snap (``points`` in lon/lat, ``points_m`` the same in the zone)."""
+        if not self.ids or not len(points):
+            return [None] * len(points)
+        pairs = self.tree_m.query_nearest(points_m, all_matches=True)
+        # ids ascend, so the smallest index among equally near edges is the smallest id
+        edge = np.array(_smallest(pairs, None, len(points)), dtype=np.intp)
+        t = shapely.line_locate_point(self.lines[edge], points, normalized=True)
+        d = shapely.distance(self.lines_m[edge], points_m)
+        return [Snap(self.ids[i], tt, dd)
+                for i, tt, dd in zip(edge.tolist(), t.tolist(), d.tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -293,9 +326,11 @@ class Network:
     @classmethod
     def build(cls, edges: Edges, centres: Sequence[tuple[Any, ...]], epsg: int) -> Network:
         snapper = EdgeSnapper.build(edges, epsg)
+        at = points_at(np.array([(float(c[4]), float(c[5])) for c in centres]).reshape(-1, 2))
+        snaps = snapper.snap(at, to_metric(at, epsg))
         found = {}
-        for fid, name, address, hours, lon, lat in centres:
-            site = Site(int(fid), float(lon), float(lat), snapper.snap(at(lon, lat)))
+        for (fid, name, address, hours, lon, lat), snap in zip(centres, snaps, strict=True):
+            site = Site(int(fid), float(lon), float(lat), snap)
             found[site.key] = Centre(site, name, address, hours)
         network = (WalkNetwork(edges, [c.site for c in found.values()])
                    if len(edges.ids) else None)
