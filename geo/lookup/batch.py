@@ -17,7 +17,7 @@ Run = Callable[[Sequence[Point]], Awaitable[Sequence[Any]]]
 
 
 class Batcher:
-    def __init__(self, run: Run, max_size: int = 64) -> None:
+    def __init__(self, run: Run, max_size: int = 8) -> None:
         self.run = run
         self.max_size = max_size
         self._pending: list[tuple[Point, asyncio.Future[Any]]] = []
