@@ -35,6 +35,7 @@ if [ -z "$$GRIDGOV_DATABASE_URL" ]; then \
 fi; \
 if [ "$(1)" = test ]; then \
   command -v chromium >/dev/null || missing="$$missing chromium"; \
+  command -v ogrinfo >/dev/null || missing="$$missing gdal-bin"; \
   fc-list 2>/dev/null | grep -qi 'WenQuanYi Zen Hei' || missing="$$missing fonts-wqy-zenhei"; \
 fi; \
 if [ -n "$$missing" ]; then \

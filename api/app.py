@@ -11,7 +11,20 @@ from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool
 
 from api import errors, ratelimit
-from api.routers import areas, audit, auth, features, health, lookup, pages, resources, search
+from api.routers import (
+    areas,
+    audit,
+    auth,
+    export,
+    features,
+    health,
+    lookup,
+    ogc,
+    pages,
+    resources,
+    search,
+    tiles,
+)
 from geo.db.connect import database_url
 from geo.lookup import LookupCache, lookup_many
 from geo.lookup.batch import Batcher
@@ -59,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in resources.routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(export.router, prefix="/api/v1")
+    app.include_router(tiles.router)
+    app.include_router(ogc.router)
     ratelimit.install(app, settings)
     pages.mount(app, settings)
     return app
