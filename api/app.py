@@ -25,10 +25,12 @@ from api.routers import (
     search,
     tiles,
 )
+from geo.db.changes import Changes
 from geo.db.connect import database_url
 from geo.lookup import LookupCache, lookup_many
 from geo.lookup.batch import Batcher
 from geo.settings import Settings, get_settings
+from tiles.cache import TileCache
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,13 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await pool.open(wait=False)
         app.state.pool = pool
-        cache = app.state.lookup_cache = LookupCache(pool)
-        cache.start(database_url(settings))
+        changes = app.state.changes = Changes()
+        changes.start(database_url(settings))
+        cache = app.state.lookup_cache = LookupCache(pool, changes)
         app.state.lookup_batcher = Batcher(partial(lookup_many, cache, settings))
+        app.state.tile_cache = TileCache(changes, settings.tile_cache_mb)
         try:
             yield
         finally:
-            await app.state.lookup_cache.stop()
+            await changes.stop()
             await pool.close()
 
     app = FastAPI(

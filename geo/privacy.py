@@ -32,6 +32,12 @@ def needs_suppression(role: str | None) -> bool:
     return role not in FULL_COUNT_ROLES
 
 
+def suppression_floor(role: str | None, k: int) -> int:
+    """The smallest non-zero count ``role`` may see, for aggregates made in SQL (tiles):
+    groups below it are left out, the same rule as ``suppress_count``."""
+    return k if needs_suppression(role) else 1
+
+
 def suppress_count(n: int | None, role: str | None, k: int) -> int | None:
     if n is None or not needs_suppression(role):
         return n

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     household_max: int = 500
     web_dir: Path = REPO_ROOT / "web"
     max_features: int = Field(default=20000, description="Cap on features per GeoJSON response.")
+    tile_cache_mb: int = Field(default=64, ge=0, description="Memory for encoded vector tiles "
+                               "per process (0: no cache); edits drop what they change.")
     near_boundary_m: float = Field(default=30.0, gt=0, le=500, description="Lookup flags points "
                                    "this close to a grid edge and offers the neighbour's contacts.")
     walk_speed_kmh: float = Field(default=4.0, description="Walking speed (elderly profile 3.0).")

@@ -114,19 +114,19 @@ def _distance(conn: psycopg.Connection, code: str, lon: float, lat: float) -> fl
 def test_a_change_reloads_only_the_parts_that_depend_on_it(cache_run: Any,
                                                           test_settings: Settings) -> None:
     async def body(cache: LookupCache) -> None:
-        cache.listening = True  # as if the listener were connected
+        cache.changes.listening = True  # as if the listener were connected
         city = await cache.city()
         await cache.district(city, "520602")
         loads = cache.loads
         await cache.district(city, "520602")
         assert cache.loads == loads  # all current: nothing read again
-        cache.changed("people")
+        cache.changes.changed("people")
         await cache.district(city, "520602")
         assert cache.loads == loads + 1  # contacts only
-        cache.changed("grids")
+        cache.changes.changed("grids")
         await cache.district(city, "520602")
         assert cache.loads == loads + 3  # the grids and the contacts that hang on them
-        cache.changed("mystery")  # an unknown topic: everything is stale
+        cache.changes.changed("mystery")  # an unknown topic: everything is stale
         await cache.city()
         await cache.district(city, "520602")
         assert cache.loads == loads + 3 + 5

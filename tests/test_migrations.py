@@ -30,7 +30,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_downgrade_upgrade(scratch: str) -> None:
     migrate.upgrade(scratch)
-    assert migrate.current(scratch) == "0004"
+    assert migrate.current(scratch) == "0005"
     assert _tables(scratch) >= TABLES
     migrate.downgrade(scratch, "base")
     assert migrate.current(scratch) is None
@@ -48,9 +48,10 @@ def test_every_geometry_column_is_4326_and_indexed(db_url: str) -> None:
             "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_am m ON m.oid = i.relam "
             "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey) "
             "WHERE m.amname = 'gist'")}
-    assert len(cols) == 11  # every geometry column of the schema (and the lookup view)
+    assert len(cols) == 17  # every geometry column of the schema (and the lookup view)
     for table, column, srid in cols:
-        assert srid == 4326, (table, column)
+        # WGS84 everywhere; the Web Mercator copies for tiles say so in their name
+        assert srid == (3857 if column.endswith("_3857") else 4326), (table, column)
         assert (table, column) in indexed, f"{table}.{column} has no GiST index"
 
 

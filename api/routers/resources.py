@@ -15,6 +15,7 @@ from pydantic import Field as PField
 from api.auth import UserDep, client_of
 from api.deps import BBoxDep, ConnDep, SettingsDep, WithinDep
 from geo import crud
+from geo.db.changes import Changes
 from geo.resources import RESOURCES, Field, Resource
 
 GEOJSON = "application/geo+json"
@@ -60,6 +61,13 @@ def _json(body: Any, status: int = 200, geo: bool = False) -> JSONResponse:
                         media_type=GEOJSON if geo else None)
 
 
+def _wrote(request: Request, res: Resource) -> None:
+    """Our own write is committed: this process's caches (lookup, tiles) forget what it
+    changed now, before the answer goes out; other processes hear the database's NOTIFY."""
+    changes: Changes = request.app.state.changes
+    changes.wrote(res.table)
+
+
 def make_router(res: Resource) -> APIRouter:
     path = "/" + res.name.replace("_", "-")
     router = APIRouter(prefix=path, tags=[res.name])
@@ -100,6 +108,7 @@ def make_router(res: Resource) -> APIRouter:
         values = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
         geometry, crs = values.pop("geometry", None), values.pop("crs", None)
         row = await crud.create_object(conn, user, res, values, geometry, crs, client_of(request))
+        _wrote(request, res)
         return _json(_shape(res, row), 201, geo=bool(res.geometry))
 
     @router.patch("/{oid}", summary=f"Change one of {res.name}")
@@ -110,12 +119,14 @@ def make_router(res: Resource) -> APIRouter:
         geometry, crs = values.pop("geometry", None), values.pop("crs", None)
         row = await crud.update_object(conn, user, res, oid, values, geometry, crs,
                                        client_of(request))
+        _wrote(request, res)
         return _json(_shape(res, row), geo=bool(res.geometry))
 
     @router.delete("/{oid}", status_code=204, summary=f"Delete one of {res.name}")
     async def delete(request: Request, conn: ConnDep, user: UserDep,
                      oid: Annotated[int, Path(ge=1)]) -> Response:
         await crud.delete_object(conn, user, res, oid, client_of(request))
+        _wrote(request, res)
         return Response(status_code=204)
 
     return router

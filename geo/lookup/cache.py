@@ -10,9 +10,9 @@ data). A write made through this process's own API also calls ``changed`` direct
 client reads its own writes at once; writes from elsewhere arrive with their notification,
 within milliseconds of the commit.
 
-While the listener is not connected (before the first LISTEN, or after its connection
-dropped) nothing vouches for the cache, so a part is trusted for ``unheard_seconds`` only;
-every (re)connection forgets everything loaded before it.
+While the listener (``geo.db.changes.Changes``) is not connected (before the first LISTEN,
+or after its connection dropped) nothing vouches for the cache, so a part is trusted for
+``unheard_seconds`` only; every (re)connection forgets everything loaded before it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from geo.db import changes
+from geo.db.changes import Changes
 from geo.db.queries import lookup as q
 from geo.db.queries import network as nq
 from geo.lookup.index import Box, Buildings, City, Grids, Network, People, district_epsg
@@ -67,55 +67,24 @@ class District:
 
 
 class LookupCache:
-    def __init__(self, pool: AsyncConnectionPool, unheard_seconds: float = 2.0) -> None:
+    def __init__(self, pool: AsyncConnectionPool, changes: Changes | None = None,
+                 unheard_seconds: float = 2.0) -> None:
         self.pool = pool
+        self.changes = changes or Changes()
         self.unheard_seconds = unheard_seconds
-        self.listening = False
         self.loads = 0  # parts loaded so far (tests and logs read it)
-        self._counts = dict.fromkeys(changes.TOPICS, 0)
-        self._changes = 0  # every change of any topic: the fast path compares only this
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._listener: asyncio.Task[None] | None = None
-
-    # -- freshness ------------------------------------------------------------------------
-
-    def changed(self, topic: str) -> None:
-        """Data of ``topic`` changed (an unknown topic: assume everything did)."""
-        for t in ((topic,) if topic in self._counts else tuple(self._counts)):
-            self._counts[t] += 1
-        self._changes += 1
-
-    def _connected(self) -> None:
-        self.listening = True
-        self.changed("*")  # anything may have changed while nobody listened
-
-    def _lost(self) -> None:
-        self.listening = False
-
-    def start(self, url: str) -> None:
-        """Listen for change notifications in the background (until ``stop``)."""
-        self._listener = asyncio.create_task(
-            changes.listen(url, self.changed, self._connected, self._lost))
-
-    async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
-            self._listener = None
-        self.listening = False
 
     def _fresh(self, entry: _Entry | None, part: str) -> bool:
         if entry is None:
             return False
-        if entry.seen != self._changes:
-            if entry.stamp != self._stamp(part):
+        if entry.seen != self.changes.total:
+            if entry.stamp != self.changes.stamp(PART_TOPICS[part]):
                 return False
-            entry.seen = self._changes  # other topics changed: still current
-        return self.listening or time.monotonic() - entry.loaded < self.unheard_seconds
-
-    def _stamp(self, part: str) -> tuple[int, ...]:
-        return tuple(self._counts[t] for t in PART_TOPICS[part])
+            entry.seen = self.changes.total  # other topics changed: still current
+        return (self.changes.listening
+                or time.monotonic() - entry.loaded < self.unheard_seconds)
 
     # -- the parts --------------------------------------------------------------------------
 
@@ -130,7 +99,7 @@ class LookupCache:
             if self._fresh(entry, part):
                 return entry.value  # type: ignore[union-attr]
             # Stamped before reading: a change during the load shows as stale next time.
-            stamp, seen = self._stamp(part), self._changes
+            stamp, seen = self.changes.stamp(PART_TOPICS[part]), self.changes.total
             async with self.pool.connection() as conn:
                 value = await load(conn)
             self._entries[key] = _Entry(stamp, time.monotonic(), value, seen)
