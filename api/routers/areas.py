@@ -45,6 +45,14 @@ async def get_area(
     return Response(await q.area_feature(conn, code), media_type=GEOJSON)
 
 
+@router.get("/areas/{code}/summary", summary="Counts of what lies in an area, and its box")
+async def area_summary(
+    conn: ConnDep,
+    code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$")],
+) -> dict[str, Any]:
+    return await q.summary(conn, code)
+
+
 @router.get("/areas/{code}/children", summary="The areas directly below one area")
 async def children(
     conn: ConnDep,

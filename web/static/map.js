@@ -1,7 +1,7 @@
 // gridgov map: our own layers are the map (no online base map, every asset served by us).
 (function () {
   "use strict";
-  const { getJSON, bboxOf } = window.gridgov;
+  const { getJSON } = window.gridgov;
   // A link with a view (#zoom/lat/lon) keeps it; MapLibre writes its own hash once loaded.
   const openedWithView = Boolean(location.hash);
   const api = "/api/v1";
@@ -35,8 +35,12 @@
                "line-width": ["match", ["get", "highway"], "primary", 5, "residential", 2.5, 1] } },
     { id: "grids-line", label: "网格边界", source: "grids", type: "line",
       paint: { "line-color": "#555", "line-width": 0.8 } },
-    { id: "buildings", label: "楼栋", source: "buildings", type: "fill", minzoom: 13,
+    { id: "buildings", label: "楼栋", source: "buildings", type: "fill", minzoom: 14,
       paint: { "fill-color": "#a1887f", "fill-outline-color": "#6d4c41", "fill-opacity": 0.85 } },
+    { id: "issues", label: "民情（按格计数）", source: "issues", type: "circle", minzoom: 13,
+      paint: { "circle-color": "#e34a33", "circle-opacity": 0.55, "circle-stroke-color": "#fff",
+               "circle-stroke-width": 0.5,
+               "circle-radius": ["interpolate", ["linear"], ["get", "issues"], 1, 3, 30, 12] } },
     { id: "communities", label: "社区边界", source: "communities", type: "line",
       paint: { "line-color": "#1f4e79", "line-width": 1.8 } },
     { id: "streets", label: "街道边界", source: "streets", type: "line",
@@ -49,7 +53,7 @@
 
   const LABELS = { code: "编码", name: "名称", kind: "类型", households: "户数", residents: "人口",
     community_code: "社区编码", address: "地址", compound: "小区", floors: "层数",
-    grid_code: "网格编码", category_name: "类别", opening_hours: "营业时间", phone: "电话",
+    grid_code: "网格编码", has_head: "有楼栋长", category_name: "类别", opening_hours: "营业时间", phone: "电话",
     floor_area_m2: "面积（㎡）", dedicated_type: "专属类型", level: "层级", area_km2: "面积（km²）" };
 
   // Names come from imported files and OSM: never let them become markup.
@@ -74,44 +78,40 @@
     });
   }
 
+  // Every layer is drawn from our vector tiles (/tiles/<layer>.json, TileJSON with versioned
+  // tile URLs): the browser fetches only the tiles in view, whatever the size of the city.
+  const SOURCES = ["districts", "streets", "communities", "grids", "buildings", "facilities",
+    "walk", "issues"];
+  const SOURCE_OF = { roads: "walk" };
+
+  function addTileLayers() {
+    SOURCES.forEach((name) => map.addSource(name, { type: "vector", url: `/tiles/${name}.json` }));
+    LAYERS.forEach((l) => {
+      const source = SOURCE_OF[l.source] || l.source;
+      const spec = { id: l.id, type: l.type, source, "source-layer": source, paint: l.paint };
+      if (l.minzoom) spec.minzoom = l.minzoom;
+      if (l.filter) spec.filter = l.filter;
+      map.addLayer(spec);
+    });
+  }
+
   async function loadDistrict(code) {
     setStatus("加载中…");
-    const q = `within=${code}`;
-    const [district, streets, communities, grids, buildings, facilities, roads] = await Promise.all([
-      getJSON(`${api}/areas/${code}`),
-      getJSON(`${api}/areas?level=street&parent=${code}&f=geojson`),
-      getJSON(`${api}/areas?level=community&f=geojson&within=${code}`),
-      getJSON(`${api}/grids?${q}`),
-      getJSON(`${api}/buildings?${q}`),
-      getJSON(`${api}/facilities?${q}`),
-      getJSON(`${api}/walk-network?${q}`),
-    ]);
-    const data = { districts: { type: "FeatureCollection", features: [district] }, streets,
-      communities, grids, buildings, facilities, roads };
-    for (const [id, fc] of Object.entries(data)) {
-      if (map.getSource(id)) map.getSource(id).setData(fc);
-      else map.addSource(id, { type: "geojson", data: fc });
+    const s = await getJSON(`${api}/areas/${code}/summary`);
+    const [w, south, e, n] = s.grids_bbox || s.bbox;
+    if (!openedWithView || document.body.dataset.loaded) {
+      map.fitBounds([[w, south], [e, n]], { padding: 30, duration: 0 });
     }
-    LAYERS.forEach((l) => {
-      if (!map.getLayer(l.id)) {
-        const spec = { id: l.id, type: l.type, source: l.source, paint: l.paint };
-        if (l.minzoom) spec.minzoom = l.minzoom;
-        map.addLayer(spec);
-      }
-    });
-    const focus = grids.features.length ? grids : data.districts;
-    if (!openedWithView || document.body.dataset.loaded) map.fitBounds(bboxOf(focus.features.map((f) => f.geometry.coordinates)), { padding: 30, duration: 0 });
-    const n = (fc) => fc.features.length.toLocaleString("zh-CN");
-    const cut = Object.entries(data).filter(([, fc]) => fc.numberMatched > fc.numberReturned)
-      .map(([id]) => id);
-    setStatus(grids.features.length
-      ? `已加载：${n(streets)} 个街道、${n(communities)} 个社区、${n(grids)} 个网格、${n(buildings)} 栋楼、${n(facilities)} 个设施`
-      : `已加载区县边界（该区县暂无网格数据）`) ;
-    if (cut.length) setStatus(`${statusEl.textContent}（部分图层已截断：${cut.join("、")}）`);
+    map.setFilter("district", ["==", ["get", "code"], code]);
+    const n0 = (v) => Number(v).toLocaleString("zh-CN");
+    setStatus(s.grids
+      ? `${s.name}：${n0(s.streets)} 个街道、${n0(s.communities)} 个社区、${n0(s.grids)} 个网格、${n0(s.buildings)} 栋楼、${n0(s.facilities)} 个设施（矢量瓦片）`
+      : `${s.name}：该区县暂无网格数据`);
     document.body.dataset.loaded = code;
   }
 
   async function start() {
+    addTileLayers();
     layerToggles();
     const districts = await getJSON(`${api}/areas?level=district`);
     const sel = document.getElementById("district");

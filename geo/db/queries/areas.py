@@ -70,3 +70,31 @@ async def require_area(conn: AsyncConnection, code: str) -> None:
 async def area_feature(conn: AsyncConnection, code: str) -> str:
     q = sql.SQL("SELECT {cols}, a.geom FROM areas a WHERE a.code = %(code)s").format(cols=_COLUMNS)
     return await one_feature(conn, q, {"code": code}, f"area {code}")
+
+
+_SUMMARY = sql.SQL("""
+SELECT a.code, a.name, a.level,
+  (SELECT count(*) FROM areas s WHERE s.level = 'street' AND s.code LIKE %(prefix)s) AS streets,
+  (SELECT count(*) FROM areas c WHERE c.level = 'community' AND c.code LIKE %(prefix)s)
+      AS communities,
+  (SELECT count(*) FROM grids g JOIN grid_layers l ON l.id = g.layer_id
+   WHERE l.theme = 'unified' AND l.status = 'active' AND g.community_code LIKE %(prefix)s)
+      AS grids,
+  (SELECT count(*) FROM buildings b WHERE b.community_code LIKE %(prefix)s) AS buildings,
+  (SELECT count(*) FROM facilities f WHERE f.community_code LIKE %(prefix)s) AS facilities,
+  ARRAY[ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)] AS bbox,
+  (SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] FROM (
+     SELECT ST_Extent(g.geom)::geometry AS e FROM grids g JOIN grid_layers l ON l.id = g.layer_id
+     WHERE l.theme = 'unified' AND l.status = 'active' AND g.community_code LIKE %(prefix)s) x
+   WHERE e IS NOT NULL) AS grids_bbox
+FROM areas a WHERE a.code = %(code)s
+""")
+
+
+async def summary(conn: AsyncConnection, code: str) -> dict[str, Any]:
+    """How many streets, communities, active grids, buildings and facilities lie in an
+    area, its box and the box of its grids (objects, not people: nothing to suppress)."""
+    found = await rows(conn, _SUMMARY, {"code": code, "prefix": code + "%"})
+    if not found:
+        raise NotFound(f"no area with code {code}")
+    return found[0]
