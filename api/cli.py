@@ -61,6 +61,7 @@ def _database_message(exc: BaseException) -> str | None:
 
 def _register() -> None:
     from api.cli_commands import data, db, imports, osm, serve, users
+    from api.cli_commands.export import export
 
     app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="user")
@@ -68,6 +69,7 @@ def _register() -> None:
     app.add_typer(imports.app, name="import")
     app.command("demo")(friendly(data.demo))
     app.command("serve")(friendly(serve.serve))
+    app.command("export")(friendly(export))
 
 
 def main(argv: list[str] | None = None) -> None:
