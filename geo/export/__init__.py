@@ -18,7 +18,7 @@ import psycopg
 from geo.export.files import WRITERS
 from geo.export.layers import LAYERS, Layer
 from geo.export.options import FORMATS, ExportRequest, filename, make_request
-from geo.export.query import Chunk, Survey, check, chunks, survey
+from geo.export.query import CHUNK_ROWS, Chunk, Survey, check, chunks, survey
 from geo.export.text import STREAMERS
 
 __all__ = ["FORMATS", "LAYERS", "ExportRequest", "Layer", "Survey", "export_layer", "filename",
@@ -40,23 +40,25 @@ def _counted(items: Iterable[Chunk], progress: Progress | None) -> Iterator[Chun
             progress(len(chunk))
 
 
-def stream_layer(conn: psycopg.Connection, req: ExportRequest,
-                 progress: Progress | None = None) -> Iterator[bytes]:
+def stream_layer(conn: psycopg.Connection, req: ExportRequest, progress: Progress | None = None,
+                 chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
     """GeoJSON or CSV bytes, block by block (call ``prepare`` first for its checks)."""
-    return STREAMERS[req.format.name](req, _counted(chunks(conn, req), progress))
+    return STREAMERS[req.format.name](req, _counted(chunks(conn, req, chunk_rows), progress))
 
 
 def export_layer(conn: psycopg.Connection, req: ExportRequest, path: Path,
-                 progress: Progress | None = None, found: Survey | None = None) -> Survey:
-    """Write the export to ``path`` (any format); returns what was exported."""
+                 progress: Progress | None = None, found: Survey | None = None,
+                 chunk_rows: int = CHUNK_ROWS) -> Survey:
+    """Write the export to ``path`` (any format), ``chunk_rows`` rows in memory at a time;
+    ``progress`` hears the rows of each chunk written. Returns what was exported."""
     found = found or prepare(conn, req)
     if req.format.streams:
         with open(path, "wb") as out:
-            for block in stream_layer(conn, req, progress):
+            for block in stream_layer(conn, req, progress, chunk_rows):
                 out.write(block)
         return found
     writer = WRITERS[req.format.name](path, req, found)
-    for chunk in _counted(chunks(conn, req), progress):
+    for chunk in _counted(chunks(conn, req, chunk_rows), progress):
         writer.write(chunk)
     writer.close()
     return found
