@@ -48,7 +48,11 @@ class OGCRoute(APIRoute):
         return guarded
 
 
-router = APIRouter(route_class=OGCRoute, tags=["OGC API Features"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A bad parameter; the message names it"},
+    404: {"description": "Unknown collection or feature"},
+    406: {"description": "Only JSON / GeoJSON can be returned"}}
+router = APIRouter(route_class=OGCRoute, tags=["OGC API Features"], responses=_ERRORS)
 CollectionId = Annotated[str, Path(alias="collectionId", description="Collection id")]
 
 

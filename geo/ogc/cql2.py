@@ -8,6 +8,7 @@ never a database error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -58,12 +59,37 @@ def _bad(message: str) -> InvalidInput:
     return InvalidInput(f"filter: {message}")
 
 
-def parse(text: str) -> ast.Node:
-    """The pygeofilter AST of a CQL2 text expression, or InvalidInput saying where it fails."""
+# pygeofilter 0.4 cannot read CQL2's doubled quote inside a string ('O''Brien', as GDAL writes
+# it): such strings are swapped for private-use markers before parsing and restored after.
+_TOKENS = re.compile(r"\"[^\"]*\"|'(?:[^']|'')*'")
+_MARK = "\ue000{}\ue001"
+
+
+def _protect(text: str) -> tuple[str, dict[str, str]]:
+    if "''" not in text:
+        return text, {}
+    strings: dict[str, str] = {}
+
+    def swap(m: re.Match[str]) -> str:
+        if m.group()[0] == '"':
+            return m.group()
+        mark = _MARK.format(len(strings))
+        strings[mark] = m.group()[1:-1].replace("''", "'")
+        return f"'{mark}'"
+
+    return _TOKENS.sub(swap, text), strings
+
+
+def parse(text: str) -> tuple[ast.Node, dict[str, str]]:
+    """The pygeofilter AST of a CQL2 text expression and the strings swapped out of it, or
+    InvalidInput saying where it fails."""
     if len(text) > MAX_FILTER_CHARS:
         raise _bad(f"longer than {MAX_FILTER_CHARS} characters")
+    if "\ue000" in text:
+        raise _bad("contains a reserved character (U+E000)")
+    protected, strings = _protect(text)
     try:
-        return _parse(text)
+        return _parse(protected), strings
     except RecursionError:
         raise _bad("nested too deeply") from None
     except Exception as exc:  # lark's errors and pygeofilter's own, all user errors here
@@ -75,8 +101,8 @@ def parse(text: str) -> ast.Node:
 
 def translate(text: str, queryables: Mapping[str, Queryable], prefix: str = "c") -> Filter:
     """SQL for a CQL2 text filter over the collection's row ``t``."""
-    translator = _Translator(queryables, prefix)
-    node = parse(text)
+    node, strings = parse(text)
+    translator = _Translator(queryables, prefix, strings)
     try:
         where = translator.condition(node)
     except RecursionError:
@@ -107,9 +133,11 @@ def _typed_text(queryable: Queryable, text: str) -> Any:
 
 
 class _Translator:
-    def __init__(self, queryables: Mapping[str, Queryable], prefix: str) -> None:
+    def __init__(self, queryables: Mapping[str, Queryable], prefix: str,
+                 strings: Mapping[str, str] | None = None) -> None:
         self.queryables = queryables
         self.prefix = prefix
+        self.strings = strings or {}
         self.params: dict[str, Any] = {}
 
     def bind(self, value: Any, type_: str) -> sql.Composable:
@@ -162,6 +190,7 @@ class _Translator:
         pattern = node.pattern
         if not isinstance(pattern, str):
             raise _bad("the pattern of LIKE must be a quoted string")
+        pattern = self.strings.get(pattern, pattern)
         # CQL2 patterns are SQL patterns: % any run, _ one character, backslash escapes.
         op = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
         return sql.SQL("({} {} {})").format(subject[0], sql.SQL(op),
@@ -213,7 +242,7 @@ class _Translator:
         if isinstance(node, float):
             return self.bind(node, "number"), "number"
         if isinstance(node, str):
-            return self.bind(node, "string"), "string"
+            return self.bind(self.strings.get(node, node), "string"), "string"
         if isinstance(node, values.Geometry | values.Envelope):
             return self.geometry(node.__geo_interface__), "geometry"
         if isinstance(node, ast.Function):

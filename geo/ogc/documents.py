@@ -145,8 +145,12 @@ def scoped_openapi(doc: dict[str, Any], server: str, max_features: int) -> dict[
                         "default": DEFAULT_LIMIT}}
     out.setdefault("components", {}).setdefault("parameters", {})["limit"] = limit
     for item in out["paths"].values():
-        params = item.get("get", {}).get("parameters", [])
-        item.get("get", {})["parameters"] = [
-            {"$ref": "#/components/parameters/limit"} if p.get("name") == "limit" else p
-            for p in params]
+        get = item.get("get", {})
+        get["parameters"] = [{"$ref": "#/components/parameters/limit"}
+                             if p.get("name") == "limit" else p
+                             for p in get.get("parameters", [])]
+        get.get("responses", {}).pop("422", None)  # FastAPI's; these routes answer 400
+    schemas = out["components"].get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
     return out
