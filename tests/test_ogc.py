@@ -217,6 +217,7 @@ def test_unknown_collection_and_feature_are_404(http: httpx.Client,
                      ("facilities", "-1")):
         r = http.get(f"/ogc/collections/{cid}/items/{fid}")
         assert r.status_code == 404 and fid in r.json()["detail"], (cid, fid, r.text)
+    assert http.get("/ogc/collections/grids-unified/items/a%00b").status_code == 404
     code, name = conn.execute(f"SELECT g.code, g.name {GRIDS} ORDER BY g.code LIMIT 1").fetchone()
     r = http.get(f"/ogc/collections/grids-unified/items/{code}")
     assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
@@ -318,6 +319,7 @@ def test_filter_bbox_and_queryable_parameters_combine(http: httpx.Client,
     ({"filter": "S_INTERSECTS(geometry, POLYGON((0 0, 1 1, 1 0, 0 1, 0 0)))"}, "filter"),
     ({"filter": "S_INTERSECTS(geometry, POINT(27.7 109.1))"}, "filter"),
     ({"filter": "households + 1 > 3"}, "filter"), ({"households": "many"}, "households"),
+    ({"households": "9" * 30}, "households"), ({"filter": "name = 'a\x00b'"}, "filter"),
     ({"limit": ["5", "6"]}, "limit"),
 ])
 def test_bad_parameters_are_400_naming_the_parameter(http: httpx.Client, params: dict[str, Any],

@@ -48,6 +48,11 @@ class Collection:
     geometry_format: str = "geometry-any"  # JSON Schema format of the geometry queryable
     params: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        clash = {p.name for p in self.properties} & RESERVED
+        if clash:
+            raise ValueError(f"collection {self.id}: property names {sorted(clash)} are reserved")
+
     def queryables(self) -> dict[str, Queryable]:
         out = {p.name: Queryable(p.name, p.type, p.name, p.title) for p in self.properties}
         out["geometry"] = Queryable("geometry", "geometry", "geom", "几何 geometry")

@@ -85,8 +85,8 @@ def parse(text: str) -> tuple[ast.Node, dict[str, str]]:
     InvalidInput saying where it fails."""
     if len(text) > MAX_FILTER_CHARS:
         raise _bad(f"longer than {MAX_FILTER_CHARS} characters")
-    if "\ue000" in text:
-        raise _bad("contains a reserved character (U+E000)")
+    if "\ue000" in text or "\x00" in text:
+        raise _bad("contains a reserved character (U+0000 or U+E000)")
     protected, strings = _protect(text)
     try:
         return _parse(protected), strings
@@ -121,15 +121,17 @@ def equals(queryable: Queryable, text: str, prefix: str) -> Filter:
 
 
 def _typed_text(queryable: Queryable, text: str) -> Any:
-    converters: dict[str, Callable[[str], Any]] = {
-        "integer": int, "number": float, "string": str,
-        "boolean": lambda s: {"true": True, "false": False}[s.lower()]}
-    if queryable.type not in converters:
+    kind = queryable.type
+    if kind == "geometry":
         raise InvalidInput(f"{queryable.name}: use filter=S_INTERSECTS(...) or bbox for geometry")
-    try:
-        return converters[queryable.type](text)
-    except (ValueError, KeyError):
-        raise InvalidInput(f"{queryable.name}: {text!r} is not a {queryable.type}") from None
+    ok = {"integer": re.fullmatch(r"[+-]?[0-9]{1,18}", text),
+          "number": re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?", text),
+          "boolean": text.lower() in ("true", "false"), "string": "\x00" not in text}[kind]
+    if not ok:
+        raise InvalidInput(f"{queryable.name}: {text!r} is not a {kind}")
+    converters: dict[str, Callable[[str], Any]] = {
+        "integer": int, "number": float, "string": str, "boolean": lambda s: s.lower() == "true"}
+    return converters[kind](text)
 
 
 class _Translator:

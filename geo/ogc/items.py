@@ -75,6 +75,8 @@ async def page(conn: AsyncConnection, collection: Collection, req: ItemsRequest)
 
 def _feature_id(collection: Collection, fid: str) -> str | int:
     if collection.id_type != "integer":
+        if "\x00" in fid:  # PostgreSQL text cannot hold it; no id has it
+            raise NotFound(f"feature {fid!r} does not exist in collection {collection.id!r}")
         return fid
     if not fid.isdigit() or int(fid) > INT4:
         raise NotFound(f"feature {fid!r} does not exist in collection {collection.id!r}")
