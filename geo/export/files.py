@@ -10,6 +10,7 @@ bounding box and geometry types of the whole layer are known.
 from __future__ import annotations
 
 import json
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -120,8 +121,9 @@ class ShapefileWriter:
 
     def __init__(self, path: Path, req: ExportRequest, survey: Survey) -> None:
         self.path, self.req = path, req
-        self.folder = path.parent / (path.name + ".d")
-        self.folder.mkdir()
+        # Removed on close, and by its finaliser if the export fails half-way.
+        self.tmp = tempfile.TemporaryDirectory(prefix="gridgov-shp-")
+        self.folder = Path(self.tmp.name)
         families = sorted({FAMILY[t] for t in survey.types if t in FAMILY}) or [
             FAMILY[EMPTY_TYPE[req.layer.geometry].upper()]]
         base = req.layer.table_name
@@ -152,9 +154,7 @@ class ShapefileWriter:
             for f in sorted(self.folder.iterdir()):
                 z.write(f, f.name)
             z.writestr("README.txt", shapefile_readme(self.req, list(self.names.values())))
-        for f in self.folder.iterdir():
-            f.unlink()
-        self.folder.rmdir()
+        self.tmp.cleanup()
 
 
 def _families(geoms: np.ndarray) -> np.ndarray:
