@@ -19,7 +19,7 @@ from pydantic_core import to_json
 
 from geo.settings import Settings
 
-PUBLIC_PATHS = ("/api/v1/lookup", "/api/v1/search")
+PUBLIC_PATHS = ("/api/v1/lookup", "/api/v1/search", "/api/v1/export")
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
                    Awaitable[None]]
@@ -65,9 +65,14 @@ class RateLimitMiddleware:
         self.message = (f"rate limit: {per_minute} requests per minute per client "
                         f"(bursts of {max(burst, 1)}); slow down and retry")
 
+    def _limited(self, path: str) -> bool:
+        """The public paths and everything below them (``/api/v1/export/grids``)."""
+        path = path.rstrip("/")
+        return any(path == p or path.startswith(p + "/") for p in self.paths)
+
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
                        send: Callable[[Any], Awaitable[None]]) -> None:
-        if scope["type"] != "http" or scope["path"].rstrip("/") not in self.paths or (
+        if scope["type"] != "http" or not self._limited(scope["path"]) or (
                 self.exempt is not None and self.exempt(scope)):
             await self.app(scope, receive, send)
             return

@@ -41,7 +41,7 @@ async def tile_of(pool: AsyncConnectionPool, cache: TileCache, layer: TileLayer,
     stamp = cache.stamp(layer)
     text, params = statement(layer, tile, theme, generation, floor)
     async with pool.connection() as conn:
-        cur = await conn.execute(text, params)  # type: ignore[arg-type]
+        cur = await conn.execute(text, params)
         row = await cur.fetchone()
     encoded = Tile.of(bytes(row[0]) if row and row[0] is not None else b"")
     cache.put(key, stamp, encoded)

@@ -118,13 +118,13 @@ async def lookup_many(cache: LookupCache, settings: Settings,
     today = date.today()
     for code, members in by_district.items():
         district = await cache.district(city, code)
+        found = [c for i in members if (c := communities[i]) is not None]
         if len(members) < len(points):
             sel = np.array(members, dtype=np.intp)
             answers = _in_district(city, district, settings, xs[sel], ys[sel], geoms[sel],
-                                   [communities[i] for i in members], today)  # type: ignore[misc]
+                                   found, today)
         else:  # the common case: every point in one district
-            answers = _in_district(city, district, settings, xs, ys, geoms, communities,
-                                   today)  # type: ignore[arg-type]
+            answers = _in_district(city, district, settings, xs, ys, geoms, found, today)
         for i, answer in zip(members, answers, strict=True):
             out[i] = answer
     return out  # type: ignore[return-value]
