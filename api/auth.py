@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from psycopg import AsyncConnection
 
 from api.deps import ConnDep, SettingsDep
 from geo.auth import User, key_matches, key_prefix, read_token, secret_key
@@ -24,14 +25,14 @@ async def current_user(
     if token:
         user = read_token(token, secret_key(settings))
     elif api_key:
-        user = await _from_key(conn, api_key)
+        user = await user_from_key(conn, api_key)
     else:
         user = None
     request.state.user = user
     return user
 
 
-async def _from_key(conn: ConnDep, key: str) -> User:
+async def user_from_key(conn: AsyncConnection, key: str) -> User:
     row = await user_by_key_prefix(conn, key_prefix(key))
     if row is None or row["revoked_at"] is not None or not key_matches(key, row["key_hash"]):
         raise Unauthorized("the API key is not valid (unknown or revoked)")

@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from geo.db.changes import Changes
 from tiles.registry import TileLayer
@@ -21,20 +20,28 @@ from tiles.registry import TileLayer
 Key = tuple[str, str, int | None, int, int, int, int]  # layer, theme, generation, floor, z, x, y
 
 
-@dataclass(frozen=True)
 class Tile:
-    body: bytes
-    gzipped: bytes
-    etag: str
+    """An encoded tile, its ETag, and its gzip made once, when a client first asks."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+        self._gzipped: bytes | None = None
 
     @classmethod
     def of(cls, body: bytes) -> Tile:
-        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        return cls(body, gzip.compress(body, compresslevel=6), f'"{digest}"')
+        return cls(body)
+
+    @property
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=6)
+        return self._gzipped
 
     @property
     def size(self) -> int:
-        return len(self.body) + len(self.gzipped) + 200
+        # counted as if compressed too (it will be for most clients): the cache's bound holds
+        return 2 * len(self.body) + 200
 
 
 class TileCache:

@@ -7,13 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.auth import UserDep
+from api.auth import user_from_key
 from api.deps import ConnDep
 from geo.access import role_of
+from geo.auth import read_token, secret_key
 from geo.privacy import suppression_floor
 from geo.settings import Settings
 from tiles.cache import Tile, TileCache
 from tiles.documents import Bounds, style, tilejson
+from tiles.registry import TileLayer
 from tiles.service import address, layer_named, tile_of
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
@@ -56,18 +58,34 @@ async def layer_json(request: Request, conn: ConnDep, layer: str, theme: Theme =
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
 
+async def _floor(request: Request, layer: TileLayer) -> int:
+    """The smallest count the caller may see in an aggregate layer. Only aggregates depend
+    on the caller, and the user is found before the tile takes its own connection (a request
+    never holds two of the pool's connections at once)."""
+    settings: Settings = request.app.state.settings
+    if not layer.aggregate:
+        return 1
+    user = None
+    token = request.headers.get("authorization", "")
+    if token.lower().startswith("bearer "):
+        user = read_token(token[7:].strip(), secret_key(settings))
+    elif key := request.headers.get("x-api-key"):
+        async with request.app.state.pool.connection() as conn:
+            user = await user_from_key(conn, key)
+    return suppression_floor(role_of(user), settings.k_anonymity)
+
+
 @router.get("/{layer}/{z}/{x}/{y}.mvt", summary="One vector tile",
             response_class=Response, responses={200: {"content": {MVT: {}}}})
-async def tile(request: Request, user: UserDep, layer: str,
+async def tile(request: Request, layer: str,
                z: Annotated[int, Path(ge=0)], x: Annotated[int, Path(ge=0)],
                y: Annotated[int, Path(ge=0)], theme: Theme = None,
                generation: Generation = None, v: str | None = None) -> Response:
     found = layer_named(layer)
     cache: TileCache = request.app.state.tile_cache
-    settings: Settings = request.app.state.settings
+    floor = await _floor(request, found)
     encoded = await tile_of(request.app.state.pool, cache, found, address(z, x, y),
-                            theme or "unified", generation,
-                            suppression_floor(role_of(user), settings.k_anonymity))
+                            theme or "unified", generation, floor)
     versioned = v == cache.version(found) and cache.changes.listening
     return _tile_response(request, encoded, versioned, shared=not found.aggregate)
 
