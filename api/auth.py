@@ -32,6 +32,19 @@ async def current_user(
     return user
 
 
+async def caller(request: Request) -> User | None:
+    """The user of a request, for routes that take their own pooled connection while they
+    work (tiles): the same credentials as ``current_user``, but an API key is checked on a
+    connection given back at once, so a request never holds two."""
+    token, api_key = await bearer(request), await api_key_header(request)
+    if token:
+        return read_token(token, secret_key(request.app.state.settings))
+    if api_key:
+        async with request.app.state.pool.connection() as conn:
+            return await user_from_key(conn, api_key)
+    return None
+
+
 async def user_from_key(conn: AsyncConnection, key: str) -> User:
     row = await user_by_key_prefix(conn, key_prefix(key))
     if row is None or row["revoked_at"] is not None or not key_matches(key, row["key_hash"]):

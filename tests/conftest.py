@@ -9,7 +9,8 @@ never skip, when the database cannot be reached.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -105,6 +106,17 @@ def db_conn(db_url: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture(scope="session")
 def test_settings(demo_url: str) -> Settings:
     return Settings(database_url=demo_url, pool_min_size=1, pool_max_size=8)
+
+
+def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """True once ``check`` holds: a write made straight in the database reaches a running
+    server's caches with its change notification, milliseconds after the commit."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 @contextmanager

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
 
@@ -23,7 +22,7 @@ from geo.lookup.index import Centre, EdgeSnapper, Network
 from geo.network import Edges, Site, Snap, WalkNetwork
 from geo.privacy import mask_phone
 from geo.settings import Settings
-from tests.conftest import serve
+from tests.conftest import eventually, serve
 
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ACTIVE = ("SELECT g.id, g.code, g.geom FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
@@ -47,17 +46,6 @@ def get(api: httpx.Client, lon: float, lat: float, crs: str | None = None) -> di
     assert not MOBILE.search(r.text), "an unmasked mobile number left the lookup"
     body: dict[str, Any] = r.json()
     return body
-
-
-def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
-    """True once ``check`` holds: a write made straight in the database reaches the server's
-    cache with its change notification, milliseconds after the commit."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def published_contacts(conn: psycopg.Connection, code: str) -> list[tuple[str, str]]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,7 +13,7 @@ import psycopg
 import pytest
 
 from geo.settings import Settings
-from tests.conftest import serve
+from tests.conftest import eventually, serve
 from tiles.registry import LAYERS
 
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -167,15 +166,6 @@ def test_gzip_etag_and_cache_headers(api: httpx.Client, conn: psycopg.Connection
     assert again.status_code == 304 and again.content == b""
     kept = api.get(url, params={"v": version})
     assert kept.headers["cache-control"] == "public, max-age=86400"
-
-
-def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_edits_never_show_stale_tiles(api: httpx.Client, conn: psycopg.Connection,

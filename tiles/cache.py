@@ -28,10 +28,6 @@ class Tile:
         self.etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
         self._gzipped: bytes | None = None
 
-    @classmethod
-    def of(cls, body: bytes) -> Tile:
-        return cls(body)
-
     @property
     def gzipped(self) -> bytes:
         if self._gzipped is None:

@@ -9,7 +9,7 @@ from tiles.cache import Tile, TileCache
 from tiles.registry import LAYERS, TileLayer
 from tiles.sql import TileAddress, statement
 
-EMPTY = Tile.of(b"")
+EMPTY = Tile(b"")
 
 
 def layer_named(name: str) -> TileLayer:
@@ -43,6 +43,6 @@ async def tile_of(pool: AsyncConnectionPool, cache: TileCache, layer: TileLayer,
     async with pool.connection() as conn:
         cur = await conn.execute(text, params)
         row = await cur.fetchone()
-    encoded = Tile.of(bytes(row[0]) if row and row[0] is not None else b"")
+    encoded = Tile(bytes(row[0]) if row and row[0] is not None else b"")
     cache.put(key, stamp, encoded)
     return encoded

@@ -7,10 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.auth import user_from_key
+from api.auth import caller
 from api.deps import ConnDep
 from geo.access import role_of
-from geo.auth import read_token, secret_key
 from geo.privacy import suppression_floor
 from geo.settings import Settings
 from tiles.cache import Tile, TileCache
@@ -62,17 +61,10 @@ async def _floor(request: Request, layer: TileLayer) -> int:
     """The smallest count the caller may see in an aggregate layer. Only aggregates depend
     on the caller, and the user is found before the tile takes its own connection (a request
     never holds two of the pool's connections at once)."""
-    settings: Settings = request.app.state.settings
     if not layer.aggregate:
         return 1
-    user = None
-    token = request.headers.get("authorization", "")
-    if token.lower().startswith("bearer "):
-        user = read_token(token[7:].strip(), secret_key(settings))
-    elif key := request.headers.get("x-api-key"):
-        async with request.app.state.pool.connection() as conn:
-            user = await user_from_key(conn, key)
-    return suppression_floor(role_of(user), settings.k_anonymity)
+    settings: Settings = request.app.state.settings
+    return suppression_floor(role_of(await caller(request)), settings.k_anonymity)
 
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", summary="One vector tile",

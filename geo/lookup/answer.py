@@ -129,11 +129,3 @@ async def lookup_many(cache: LookupCache, settings: Settings,
             out[i] = answer
     return out  # type: ignore[return-value]
 
-
-async def lookup(cache: LookupCache, settings: Settings, lon: float, lat: float
-                 ) -> dict[str, Any]:
-    """The answer for one WGS84 point; NotFound outside every community."""
-    answer = (await lookup_many(cache, settings, [(lon, lat)]))[0]
-    if isinstance(answer, NotFound):
-        raise answer
-    return answer

