@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from bisect import bisect_left
 from itertools import pairwise
 
 import numpy as np
@@ -72,18 +73,29 @@ class Edges:
 
 def _cut(line: Line, t: float) -> tuple[Line, Line]:
     """Split a line at fraction ``t`` of its planar length (ST_LineLocatePoint's measure):
-    the part from the start to the point, and from the point to the end."""
-    t = min(max(t, 0.0), 1.0)
-    seg = [math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in pairwise(line)]
-    at = t * sum(seg)
-    i, walked = 0, 0.0
-    while i < len(seg) - 1 and walked + seg[i] < at:
-        walked += seg[i]
-        i += 1
-    f = (at - walked) / seg[i] if seg[i] else 0.0
+    the part from the start to the point, and from the point to the end (the point is not
+    repeated where it falls on a vertex)."""
+    return _cut_at(line, _cumulative(line), t)
+
+
+def _cumulative(line: Line) -> list[float]:
+    """The planar length walked at each vertex: 0 at the start, the line's length at the end."""
+    out = [0.0]
+    for a, b in pairwise(line):
+        out.append(out[-1] + math.hypot(b[0] - a[0], b[1] - a[1]))
+    return out
+
+
+def _cut_at(line: Line, walked: list[float], t: float) -> tuple[Line, Line]:
+    at = min(max(t, 0.0), 1.0) * walked[-1]
+    i = min(max(bisect_left(walked, at) - 1, 0), len(line) - 2)  # the segment holding ``at``
+    seg = walked[i + 1] - walked[i]
+    f = (at - walked[i]) / seg if seg else 0.0
     a, b = line[i], line[i + 1]
     p = [round(a[0] + (b[0] - a[0]) * f, DIGITS), round(a[1] + (b[1] - a[1]) * f, DIGITS)]
-    return [*line[: i + 1], p], [p, *line[i + 1:]]
+    head = line[: i + 1] if p == a else [*line[: i + 1], p]
+    tail = line[i + 1:] if p == b else [p, *line[i + 1:]]
+    return head, tail
 
 
 def _between(line: Line, t0: float, t1: float) -> Line:
@@ -103,13 +115,26 @@ def _dedupe(points: Line) -> Line:
     return out
 
 
+def _vertices(coords: Coords) -> Line:
+    """An edge's vertices rounded to ``DIGITS``, without repeats (at least two: a route
+    cut from it needs a segment)."""
+    line = _dedupe(np.round(coords, DIGITS).tolist())
+    return line if len(line) > 1 else line * 2
+
+
+def _join(route: Line, part: Line) -> None:
+    """Append ``part`` to ``route``, without repeating the point where they meet."""
+    route.extend(part[1:] if part and route[-1] == part[0] else part)
+
+
 class WalkNetwork:
     """The graph, the sites and one multi-source Dijkstra's answer for every node."""
 
     def __init__(self, edges: Edges, sites: Sequence[Site]) -> None:
         self.edges = edges
         self.sites = list(sites)
-        self.lines: list[Line] = [np.round(c, DIGITS).tolist() for c in edges.coords]
+        self.lines: list[Line] = [_vertices(c) for c in edges.coords]
+        self._walked = [_cumulative(line) for line in self.lines]
         self.length: list[float] = edges.length_m.tolist()
         nodes, inverse = np.unique(np.concatenate([edges.source, edges.target]),
                                    return_inverse=True)
@@ -199,11 +224,11 @@ class WalkNetwork:
             assert site.snap is not None
             part = _between(line, snap.fraction, site.snap.fraction)
             return Walk(site, distance, _dedupe([start, *part, self._at(site)]))
-        head, tail = _cut(line, snap.fraction)
-        route = [start, *(head[::-1] if node == self._u[i] else tail)]
+        head, tail = _cut_at(line, self._walked[i], snap.fraction)
+        route = [start]
+        _join(route, head[::-1] if node == self._u[i] else tail)
         k = self._extend_to_site(route, node)
-        site = self.on_network[k]
-        return Walk(site, distance, _dedupe(route))
+        return Walk(self.on_network[k], distance, route)
 
     @staticmethod
     def _at(site: Site) -> list[float]:
@@ -211,12 +236,13 @@ class WalkNetwork:
 
     def _lines_toward_sites(self) -> list[Line | None]:
         """For every node, the line of the edge to its predecessor (towards the nearest site),
-        oriented from the node; None where the predecessor is a site or there is none."""
+        oriented from the node and without the node's own point (the route already ends
+        there); None where the predecessor is a site or there is none."""
         out: list[Line | None] = [None] * self.n
         for node, nxt in enumerate(self._pred[: self.n]):
             if 0 <= nxt < self.n:
                 i = self._pair[(node, nxt) if node < nxt else (nxt, node)]
-                out[node] = self.lines[i] if self._u[i] == node else self.lines[i][::-1]
+                out[node] = (self.lines[i] if self._u[i] == node else self.lines[i][::-1])[1:]
         return out
 
     def _extend_to_site(self, route: Line, node: int) -> int:
@@ -237,4 +263,8 @@ class WalkNetwork:
         assert site.snap is not None
         i = self.row[site.snap.edge_id]
         head, tail = _cut(self.lines[i], site.snap.fraction)
-        return self._u[i], [*head, self._at(site)], [*tail[::-1], self._at(site)]
+        from_source, from_target = head, tail[::-1]
+        for leg in (from_source, from_target):
+            _join(leg, [self._at(site)])
+        # without the node's own point, as in ``_lines_toward_sites``
+        return self._u[i], from_source[1:], from_target[1:]

@@ -197,3 +197,23 @@ def test_a_failed_batch_fails_each_of_its_requests() -> None:
     results = asyncio.run(main())
     assert all(isinstance(r, psycopg.OperationalError) for r in results)
     assert np.unique([str(r) for r in results]).tolist() == ["database is down"]
+
+
+def test_followers_are_answered_when_their_leader_is_cancelled() -> None:
+    async def run(points: Sequence[tuple[float, float]]) -> list[Any]:
+        await asyncio.sleep(0.01)
+        return [x * 10 for x, _ in points]
+
+    async def main() -> tuple[bool, list[Any]]:
+        batcher = Batcher(run)
+        leader = asyncio.ensure_future(batcher(1, 0.0))
+        followers = [asyncio.ensure_future(batcher(x, 0.0)) for x in (2, 3)]
+        await asyncio.sleep(0)  # all three joined one batch; the leader now runs it
+        await asyncio.sleep(0)
+        leader.cancel()
+        answers = await asyncio.gather(*followers)
+        return leader.cancelled(), answers
+
+    cancelled, answers = asyncio.run(main())
+    assert cancelled
+    assert answers == [20, 30]

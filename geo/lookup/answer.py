@@ -59,12 +59,12 @@ def service_centre(network: Network, snap: Snap | None, lon: float, lat: float,
 
 def _in_district(city: City, district: District, settings: Settings,
                  xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64], points: Geoms,
-                 communities: list[str], today: date) -> list[dict[str, Any]]:
-    """The answers for points whose community lies in ``district``: one shapely call per
-    question for all of them, then one dictionary each."""
+                 hits: list[int], communities: list[str], today: date) -> list[dict[str, Any]]:
+    """The answers for points whose community lies in ``district`` (``hits``: the row of the
+    grid covering each point, or NONE): one shapely call per question for all of them,
+    then one dictionary each."""
     grids, people, buildings, network = (district.grids, district.people, district.buildings,
                                          district.network)
-    hits = grids.covering(points)
     points_m = grids.metric(xs, ys)
     near = grids.near(points_m, hits, settings.near_boundary_m)
     inside = buildings.covering(points)
@@ -99,33 +99,82 @@ def _in_district(city: City, district: District, settings: Settings,
     return out
 
 
+class _Batch:
+    """The points of one call of ``lookup_many`` and the answers found so far."""
+
+    def __init__(self, points: Sequence[tuple[float, float]]) -> None:
+        coords = np.array(points, dtype=np.float64).reshape(-1, 2)
+        self.xs, self.ys = coords[:, 0], coords[:, 1]
+        self.geoms = points_at(coords)
+        self.out: list[Answer | None] = [None] * len(coords)
+        self.today = date.today()
+
+    def of(self, members: list[int]) -> Geoms:
+        return self.geoms if len(members) == len(self.out) else self.geoms[members]
+
+    def answer(self, city: City, district: District, settings: Settings, members: list[int],
+               hits: list[int], communities: list[str]) -> None:
+        if len(members) == len(self.out):  # the common case: every point at once
+            xs, ys, geoms = self.xs, self.ys, self.geoms
+        else:
+            sel = np.array(members, dtype=np.intp)
+            xs, ys, geoms = self.xs[sel], self.ys[sel], self.geoms[sel]
+        answers = _in_district(city, district, settings, xs, ys, geoms, hits, communities,
+                               self.today)
+        for i, answer in zip(members, answers, strict=True):
+            self.out[i] = answer
+
+
+def _group(keys: Sequence[str | None]) -> dict[str | None, list[int]]:
+    groups: dict[str | None, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    return groups
+
+
 async def lookup_many(cache: LookupCache, settings: Settings,
                       points: Sequence[tuple[float, float]]) -> list[Answer]:
     """The answers for WGS84 points (already validated by ``parse_point``), in order; a point
-    outside every community gets its NotFound in its place."""
-    city = await cache.city()
-    coords = np.array(points, dtype=np.float64).reshape(-1, 2)
-    xs, ys = coords[:, 0], coords[:, 1]
-    geoms = points_at(coords)
-    communities = city.communities(geoms)
-    out: list[Answer | None] = [None] * len(points)
-    by_district: dict[str, list[int]] = {}
-    for i, code in enumerate(communities):
-        if code is None:
-            out[i] = NotFound(f"({xs[i]:.6f}, {ys[i]:.6f}) is outside every community we serve")
-        else:
-            by_district.setdefault(code[:6], []).append(i)
-    today = date.today()
-    for code, members in by_district.items():
-        district = await cache.district(city, code)
-        found = [c for i in members if (c := communities[i]) is not None]
-        if len(members) < len(points):
-            sel = np.array(members, dtype=np.intp)
-            answers = _in_district(city, district, settings, xs[sel], ys[sel], geoms[sel],
-                                   found, today)
-        else:  # the common case: every point in one district
-            answers = _in_district(city, district, settings, xs, ys, geoms, found, today)
-        for i, answer in zip(members, answers, strict=True):
-            out[i] = answer
-    return out  # type: ignore[return-value]
+    outside every community gets its NotFound in its place.
 
+    Most points are answered by a guess: the district whose box holds the point, where the
+    grid covering it names its community. The others (no grid there, or a grid of another
+    district) ask the city which community covers them, then that community's district."""
+    city = await cache.city()
+    batch = _Batch(points)
+    guesses = _group([city.district_at(x, y)
+                      for x, y in zip(batch.xs.tolist(), batch.ys.tolist(), strict=True)])
+    unsure = guesses.pop(None, [])
+    for code, members in guesses.items():
+        assert code is not None
+        district = await cache.district(city, code)
+        grids = district.grids.grids
+        hits = district.grids.covering(batch.of(members))
+        sure = [k for k, row in enumerate(hits)
+                if row != NONE and (grids[row].community_code or "").startswith(code)]
+        if len(sure) < len(members):
+            unsure += [i for k, i in enumerate(members) if k not in set(sure)]
+            members, hits = [members[k] for k in sure], [hits[k] for k in sure]
+        if members:
+            batch.answer(city, district, settings, members, hits,
+                         [grids[row].community_code for row in hits])  # type: ignore[misc]
+    if unsure:
+        await _ask_the_city(cache, city, settings, batch, sorted(unsure))
+    return batch.out  # type: ignore[return-value]
+
+
+async def _ask_the_city(cache: LookupCache, city: City, settings: Settings, batch: _Batch,
+                        members: list[int]) -> None:
+    communities = city.communities(batch.of(members))
+    for code, group in _group([c[:6] if c else None for c in communities]).items():
+        if code is None:
+            for k in group:
+                i = members[k]
+                batch.out[i] = NotFound(f"({batch.xs[i]:.6f}, {batch.ys[i]:.6f}) is outside "
+                                        "every community we serve")
+            continue
+        district = await cache.district(city, code)
+        chosen = [members[k] for k in group]
+        batch.answer(city, district, settings, chosen,
+                     district.grids.covering(batch.of(chosen)),
+                     [communities[k] for k in group])  # type: ignore[misc]

@@ -76,6 +76,8 @@ class LookupCache:
         self.loads = 0  # parts loaded so far (tests and logs read it)
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        # district code → (the change count its parts were last found current at, parts)
+        self._districts: dict[str, tuple[int, District]] = {}
 
     def _fresh(self, entry: _Entry | None, part: str) -> bool:
         if entry is None:
@@ -118,10 +120,16 @@ class LookupCache:
 
     async def district(self, city: City, district: str) -> District:
         """The four parts of a district, each current."""
+        seen = self._districts.get(district)
+        total = self.changes.total
+        if seen is not None and seen[0] == total and self.changes.listening:
+            return seen[1]  # nothing at all has changed since they were last current
         box = city.boxes[district]
-        parts = [await self._get(part, district, partial(load, district=district, box=box))
-                 for part, load in DISTRICT_PARTS.items()]
-        return District(*parts)
+        parts = District(*[await self._get(part, district,
+                                           partial(load, district=district, box=box))
+                           for part, load in DISTRICT_PARTS.items()])
+        self._districts[district] = (total, parts)
+        return parts
 
 
 # The loaders of a district's parts: bulk reads, then CPU work in a thread so the event loop

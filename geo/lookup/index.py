@@ -85,7 +85,7 @@ class City:
               ) -> City:
         part_code = [code for code, _ in parts]
         geoms = shapely.from_wkb([wkb for _, wkb in parts])
-        boxes: dict[str, Box] = {}
+        boxes: dict[str, Box] = {}  # by code
         if len(geoms):
             bounds = shapely.bounds(geoms)
             for code, (w, s, e, n) in zip(part_code, bounds.tolist(), strict=True):
@@ -94,7 +94,16 @@ class City:
         codes = sorted(set(part_code))
         rank = {code: i for i, code in enumerate(codes)}
         return cls({code: name for code, name, _ in areas}, codes,
-                   np.array([rank[c] for c in part_code], dtype=np.intp), STRtree(geoms), boxes)
+                   np.array([rank[c] for c in part_code], dtype=np.intp), STRtree(geoms),
+                   dict(sorted(boxes.items())))
+
+    def district_at(self, lon: float, lat: float) -> str | None:
+        """The first district (by code) whose communities' box holds the point: a guess, since
+        boxes of neighbouring districts overlap and a box has corners outside."""
+        for code, (w, s, e, n) in self.boxes.items():
+            if w <= lon <= e and s <= lat <= n:
+                return code
+        return None
 
     def communities(self, points: Geoms) -> list[str | None]:
         """The community covering each point (on a shared edge: the smallest code)."""
@@ -128,7 +137,7 @@ class Grids:
     parts_m: Geoms  # the same pieces in the metric zone
     tree_m: STRtree
     outlines_m: Geoms  # each grid's whole boundary, metric, by row
-    overlapping: npt.NDArray[np.bool_]  # the grid's interior meets another grid's, by row
+    overlapping: list[bool]  # the grid's interior meets another grid's, by row
     epsg: int
 
     @classmethod
@@ -149,7 +158,8 @@ class Grids:
             by_row[index[gid]] = shapely.from_wkb(wkb)
         part_of = np.asarray(part_grid, dtype=np.intp)
         return cls(grids, part_of, STRtree(parts), parts_m, STRtree(parts_m),
-                   to_metric(by_row, epsg), _overlapping(parts, part_of, len(grids)), epsg)
+                   to_metric(by_row, epsg), _overlapping(parts, part_of, len(grids)).tolist(),
+                   epsg)
 
     def metric(self, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64]) -> Geoms:
         """The points in the district's metric zone (the transformer of the calling thread;
@@ -173,12 +183,12 @@ class Grids:
         no other and whose outline is farther than ``within_m`` has no neighbour that near."""
         out: list[list[tuple[Grid, float]]] = [[] for _ in range(len(points_m))]
         own = hits
-        todo = np.array([i for i, g in enumerate(own)
-                         if g == NONE or self.overlapping[g]
-                         or self.outlines_m[g].distance(points_m[i]) <= within_m],
-                        dtype=np.intp)
-        if not len(todo):
+        overlapping, outlines = self.overlapping, self.outlines_m
+        near = [i for i, g in enumerate(own)
+                if g == NONE or overlapping[g] or outlines[g].distance(points_m[i]) <= within_m]
+        if not near:
             return out
+        todo = np.array(near, dtype=np.intp)
         pairs = self.tree_m.query(points_m[todo], predicate="dwithin",
                                   distance=np.full(len(todo), within_m))
         which = todo[pairs[0]]
@@ -296,11 +306,12 @@ class EdgeSnapper:
         """Each point's snap (``points`` in lon/lat, ``points_m`` the same in the zone)."""
         if not self.ids or not len(points):
             return [None] * len(points)
-        pairs = self.tree_m.query_nearest(points_m, all_matches=True)
+        pairs, dist = self.tree_m.query_nearest(points_m, all_matches=True, return_distance=True)
         # ids ascend, so the smallest index among equally near edges is the smallest id
         edge = np.array(_smallest(pairs, None, len(points)), dtype=np.intp)
         t = shapely.line_locate_point(self.lines[edge], points, normalized=True)
-        d = shapely.distance(self.lines_m[edge], points_m)
+        d = np.empty(len(points))
+        d[pairs[0]] = dist  # the matches of one point are equally near
         return [Snap(self.ids[i], tt, dd)
                 for i, tt, dd in zip(edge.tolist(), t.tolist(), d.tolist(), strict=True)]
 
