@@ -11,22 +11,26 @@ and the predecessor towards it. A query costs a few array reads plus the route's
 
 Edge lengths are metres (``length_m`` of the edge); fractions are of the edge's geometry,
 so a partial edge counts ``t·length_m``. Routes are LineString coordinates (lon, lat)
-rounded to 1e-7° (about 1 cm). The graph is built with numpy and scipy once per data version;
-a query then only walks Python lists (a route has tens of points: numpy's per-call overhead
-would cost more than the work).
+rounded to 1e-7° (about 1 cm), given as the JSON text of the coordinate array: every edge's
+line is encoded once when the network is built, towards the nearest site, so a query only
+joins the pieces along the predecessors (the lookup answers with that text as it is). The
+graph is built with numpy and scipy once per data version; a query then only walks Python
+lists (a route has tens of points: numpy's per-call overhead would cost more than the work).
 """
 
 from __future__ import annotations
 
+import json
 import math
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from bisect import bisect_left
 from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from pydantic_core import to_json
 from scipy.sparse.csgraph import dijkstra
 
 Coords = npt.NDArray[np.float64]
@@ -57,7 +61,11 @@ class Site:
 class Walk:
     site: Site
     distance_m: float
-    route: Line  # [[lon, lat], …] from the query point to the site
+    route_json: bytes  # the JSON array [[lon, lat], …] from the query point to the site
+
+    @property
+    def route(self) -> Line:
+        return json.loads(self.route_json)
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,11 @@ def _join(route: Line, part: Line) -> None:
     route.extend(part[1:] if part and route[-1] == part[0] else part)
 
 
+def _more(points: Line) -> bytes:
+    """Points as the continuation of a JSON array: ``,[x,y],[x,y]`` (empty for none)."""
+    return b"," + to_json(points)[1:-1] if points else b""
+
+
 class WalkNetwork:
     """The graph, the sites and one multi-source Dijkstra's answer for every node."""
 
@@ -156,7 +169,7 @@ class WalkNetwork:
         self._pred: list[int] = self.pred.tolist()
         self._u: list[int] = self.u.tolist()
         self._v: list[int] = self.v.tolist()
-        self._toward = self._lines_toward_sites()
+        self._toward = [_more(line or []) for line in self._lines_toward_sites()]
         self._last_leg = [self._legs(site) for site in self.on_network]
 
     def _pair_index(self) -> dict[tuple[int, int], int]:
@@ -223,12 +236,14 @@ class WalkNetwork:
             site = self.on_network[k]
             assert site.snap is not None
             part = _between(line, snap.fraction, site.snap.fraction)
-            return Walk(site, distance, _dedupe([start, *part, self._at(site)]))
+            return Walk(site, distance, to_json(_dedupe([start, *part, self._at(site)])))
         head, tail = _cut_at(line, self._walked[i], snap.fraction)
         route = [start]
         _join(route, head[::-1] if node == self._u[i] else tail)
-        k = self._extend_to_site(route, node)
-        return Walk(self.on_network[k], distance, route)
+        pieces = [to_json(route)[:-1]]  # the array still open
+        k = self._pieces_to_site(pieces, node)
+        pieces.append(b"]")
+        return Walk(self.on_network[k], distance, b"".join(pieces))
 
     @staticmethod
     def _at(site: Site) -> list[float]:
@@ -245,19 +260,19 @@ class WalkNetwork:
                 out[node] = (self.lines[i] if self._u[i] == node else self.lines[i][::-1])[1:]
         return out
 
-    def _extend_to_site(self, route: Line, node: int) -> int:
-        """Append the edges from ``node`` along the predecessors, then the site's own edge up
-        to its snap point and the site; return the index of the site reached."""
+    def _pieces_to_site(self, pieces: list[bytes], node: int) -> int:
+        """Append the encoded edges from ``node`` along the predecessors, then the site's own
+        edge up to its snap point and the site; return the index of the site reached."""
         pred, n, toward = self._pred, self.n, self._toward
         nxt = pred[node]
         while nxt < n:
-            route.extend(toward[node])  # type: ignore[arg-type]
+            pieces.append(toward[node])
             node, nxt = nxt, pred[nxt]
         source, from_source, from_target = self._last_leg[nxt - n]
-        route.extend(from_source if node == source else from_target)
+        pieces.append(from_source if node == source else from_target)
         return nxt - n
 
-    def _legs(self, site: Site) -> tuple[int, Line, Line]:
+    def _legs(self, site: Site) -> tuple[int, bytes, bytes]:
         """The last leg to a site: along its edge to the snap point, then to the site itself;
         (the edge's source node, the leg from the source, the leg from the target)."""
         assert site.snap is not None
@@ -267,4 +282,4 @@ class WalkNetwork:
         for leg in (from_source, from_target):
             _join(leg, [self._at(site)])
         # without the node's own point, as in ``_lines_toward_sites``
-        return self._u[i], from_source[1:], from_target[1:]
+        return self._u[i], _more(from_source[1:]), _more(from_target[1:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -12,13 +13,14 @@ import httpx
 import networkx as nx
 import numpy as np
 import psycopg
+import pyproj
 import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
 from geo.crs import from_metric, from_wgs84, metric_epsg, to_metric
 from geo.lookup import service_centre, straight_m
-from geo.lookup.index import Centre, EdgeSnapper, Network
+from geo.lookup.index import Frame, Network
 from geo.network import Edges, Site, Snap, WalkNetwork
 from geo.privacy import mask_phone
 from geo.settings import Settings
@@ -411,13 +413,29 @@ def test_an_edit_reaches_the_running_service(api: httpx.Client, demo_url: str,
 
 
 def test_without_a_network_the_straight_line_nearest_centre_is_given() -> None:
-    far, near = (Centre(Site(k, lon, 27.73, None), name, None, None)
-                 for k, lon, name in [(1, 109.30, "远"), (2, 109.21, "近")])
     empty = Edges(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
                   np.zeros(0), [])
-    network = Network(EdgeSnapper.build(empty, 4545), {1: far, 2: near}, None)
-    centre = service_centre(network, None, 109.20, 27.73, 4.0)
-    assert centre is not None and centre["name"] == "近"
+    frame = Frame.of((109.1, 27.6, 109.4, 27.9))
+    centres = [(1, "远", None, None, 109.30, 27.73), (2, "近", None, None, 109.21, 27.73)]
+    network = Network.build(empty, centres, frame)
+    assert network.network is None
+    centre = json.loads(service_centre(network, None, 109.20, 27.73, 4.0))
+    assert centre["name"] == "近"
     assert centre["straight_m"] == pytest.approx(985.7, abs=5)  # 0.01° of longitude at 27.73°N
     assert centre["walk_m"] is None and centre["walk_minutes"] is None and centre["route"] is None
-    assert service_centre(Network(network.snapper, {}, None), None, 109.2, 27.73, 4.0) is None
+    nothing = Network.build(empty, [], frame)
+    assert json.loads(service_centre(nothing, None, 109.2, 27.73, 4.0)) is None
+
+
+def test_the_frame_measures_within_its_slack() -> None:
+    box = (108.9, 27.2, 109.6, 28.0)
+    frame = Frame.of(box)
+    assert 0 < frame.slack < 0.01
+    rng = np.random.default_rng(3)
+    lon = rng.uniform(box[0], box[2], 200)
+    lat = rng.uniform(box[1], box[3], 200)
+    bearing = rng.uniform(0, 360, 200)
+    far = np.array(pyproj.Geod(ellps="WGS84").fwd(lon, lat, bearing, np.full(200, 40.0))[:2]).T
+    near = np.column_stack((lon, lat))
+    measured = shapely.distance(frame.points(near), frame.points(far))
+    assert np.all(np.abs(measured / 40.0 - 1.0) <= frame.slack)

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic_core import to_json
 
 from geo.lookup import parse_point
 from geo.lookup.batch import Batcher
@@ -46,5 +45,4 @@ async def lookup_point(request: Request) -> Response:
     query = request.query_params
     x, y = parse_point(query.get("lon"), query.get("lat"), query.get("crs"))
     batcher: Batcher = request.app.state.lookup_batcher
-    body = await batcher(x, y)
-    return Response(to_json(body), media_type=JSON)
+    return Response(await batcher(x, y), media_type=JSON)

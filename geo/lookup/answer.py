@@ -3,27 +3,30 @@ building and its head, party organisation, nearest 党群服务中心 along the 
 
 Everything is answered from the in-memory indexes of ``geo.lookup.cache`` (no database round
 trip per request; the cache follows the database's change notifications), for a batch of
-points at a time (``lookup_many``; ``geo.lookup.batch`` gathers concurrent requests).
+points at a time (``lookup_many``; ``geo.lookup.batch`` gathers concurrent requests). An
+answer is JSON text, joined from pieces encoded once: the grid's and the building's cards
+(``geo.lookup.cards``), the centre's fixed members and the route's edges.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyproj
+import shapely
+from pydantic_core import to_json
 
 from geo.errors import NotFound
 from geo.lookup.cache import District, LookupCache
-from geo.lookup.index import NONE, Centre, City, Geoms, Network, points_at
+from geo.lookup.index import NONE, City, Geoms, Grid, Network
 from geo.network import Snap
 from geo.settings import Settings
 
 _GEOD = pyproj.Geod(ellps="WGS84")
-Answer = dict[str, Any] | NotFound
+Answer = bytes | NotFound  # the answer's JSON text
 
 
 def straight_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -31,71 +34,71 @@ def straight_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return float(_GEOD.inv(lon1, lat1, lon2, lat2)[2])
 
 
-def _centre_json(c: Centre, lon: float, lat: float, walk_m: float | None,
-                 route: list[list[float]] | None, speed_kmh: float) -> dict[str, Any]:
+def _centre_json(network: Network, key: int, lon: float, lat: float, walk_m: float | None,
+                 route: bytes | None, speed_kmh: float) -> bytes:
+    c = network.centres[key]
     minutes = None if walk_m is None else round(walk_m / (speed_kmh * 1000.0 / 60.0), 1)
-    return {"name": c.name, "address": c.address, "opening_hours": c.opening_hours,
-            "lon": c.site.lon, "lat": c.site.lat,
-            "straight_m": round(straight_m(lon, lat, c.site.lon, c.site.lat), 1),
-            "walk_m": None if walk_m is None else round(walk_m, 1), "walk_minutes": minutes,
-            "route": None if route is None else {"type": "LineString", "coordinates": route}}
+    numbers = to_json({"straight_m": round(straight_m(lon, lat, c.site.lon, c.site.lat), 1),
+                       "walk_m": None if walk_m is None else round(walk_m, 1),
+                       "walk_minutes": minutes})
+    return b"".join((b"{", network.centre_json[key], b",", numbers[1:-1], b',"route":',
+                     b"null" if route is None else
+                     b'{"type":"LineString","coordinates":' + route + b"}", b"}"))
 
 
 def service_centre(network: Network, snap: Snap | None, lon: float, lat: float,
-                   speed_kmh: float) -> dict[str, Any] | None:
-    """The centre nearest along the network; the straight-line nearest when there is no
-    network (or the point's part of it reaches no centre)."""
+                   speed_kmh: float) -> bytes:
+    """The centre nearest along the network, as JSON; the straight-line nearest when there is
+    no network (or the point's part of it reaches no centre); ``null`` without centres."""
     if network.network is not None and snap is not None:
         walk = network.network.nearest(snap, lon, lat)
         if walk is not None:
-            return _centre_json(network.centres[walk.site.key], lon, lat, walk.distance_m,
-                                walk.route, speed_kmh)
+            return _centre_json(network, walk.site.key, lon, lat, walk.distance_m,
+                                walk.route_json, speed_kmh)
     if not network.centres:
-        return None
+        return b"null"
     nearest = min(network.centres.values(),
                   key=lambda c: (straight_m(lon, lat, c.site.lon, c.site.lat), c.site.key))
-    return _centre_json(nearest, lon, lat, None, None, speed_kmh)
+    return _centre_json(network, nearest.site.key, lon, lat, None, None, speed_kmh)
 
 
-def _in_district(city: City, district: District, settings: Settings,
-                 xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64], points: Geoms,
-                 hits: list[int], communities: list[str], today: date) -> list[dict[str, Any]]:
-    """The answers for points whose community lies in ``district`` (``hits``: the row of the
-    grid covering each point, or NONE): one shapely call per question for all of them,
-    then one dictionary each."""
-    grids, people, buildings, network = (district.grids, district.people, district.buildings,
-                                         district.network)
-    points_m = grids.metric(xs, ys)
-    near = grids.near(points_m, hits, settings.near_boundary_m)
-    inside = buildings.covering(points)
-    snaps = network.snapper.snap(points, points_m)
+_FAR = b'"near_boundary":false,"boundary_distance_m":null,"neighbours":[]'
+
+
+def _near_json(district: District, near: list[tuple[Grid, float]], today: date) -> bytes:
+    if not near:
+        return _FAR
+    people = district.people
+    neighbours = [{"grid": g.json(), "contacts": people.contacts(g, today),
+                   "distance_m": round(d, 1)} for g, d in near]
+    return to_json({"near_boundary": True, "boundary_distance_m": neighbours[0]["distance_m"],
+                    "neighbours": neighbours})[1:-1]
+
+
+def _in_district(district: District, settings: Settings, coords: npt.NDArray[np.float64],
+                 points: Geoms, hits: list[int], communities: list[str], today: date
+                 ) -> list[bytes]:
+    """The answers (JSON) for points whose community lies in ``district`` (``hits``: the row
+    of the grid covering each point, or NONE): one shapely call per question for all of
+    them, then one answer each, joined mostly from ``Cards``."""
+    grids, cards, network = district.grids, district.cards, district.network
+    points_s = grids.frame.points(coords)
+    xs, ys = coords[:, 0], coords[:, 1]
+    near = grids.near(xs, ys, points_s, hits, settings.near_boundary_m)
+    inside = district.buildings.covering(points)
+    snaps = network.snapper.snap(points, points_s)
     out = []
-    for k, row in enumerate(hits):
-        lon, lat = float(xs[k]), float(ys[k])
-        hit = None if row == NONE else grids.grids[row]
-        community = hit.community_code if hit and hit.community_code else communities[k]
-        neighbours = [{"grid": g.json(), "contacts": people.contacts(g, today),
-                       "distance_m": round(d, 1)} for g, d in near[k]]
-        building = None
-        if inside[k] != NONE:
-            b = inside[k]
-            building = {**buildings.info[b], "head": people.head(buildings.ids[b], today)}
-        street = community[:9]
-        out.append({
-            "point": {"lon": round(lon, 7), "lat": round(lat, 7)},
-            "street": ({"code": street, "name": city.names[street]}
-                       if street in city.names else None),
-            "community": {"code": community, "name": city.names.get(community)},
-            "grid": hit.json() if hit else None,
-            "contacts": people.contacts(hit, today) if hit else [],
-            "building": building,
-            "party_org": people.orgs.get(hit.id) if hit else None,
-            "service_centre": service_centre(network, snaps[k], lon, lat,
-                                             settings.walk_speed_kmh),
-            "near_boundary": bool(neighbours),
-            "boundary_distance_m": neighbours[0]["distance_m"] if neighbours else None,
-            "neighbours": neighbours,
-        })
+    for k, (lon, lat, row) in enumerate(zip(xs.tolist(), ys.tolist(), hits, strict=True)):
+        grid = None if row == NONE else grids.grids[row]
+        community = grid.community_code if grid and grid.community_code else communities[k]
+        b = inside[k]
+        out.append(b"".join((
+            b'{"point":', to_json({"lon": round(lon, 7), "lat": round(lat, 7)}), b",",
+            cards.place(row, community, today),
+            b',"building":', b"null" if b == NONE else cards.building(b, today),
+            b',"service_centre":', service_centre(network, snaps[k], lon, lat,
+                                                   settings.walk_speed_kmh),
+            b",", _near_json(district, near[k], today), b"}")))
     return out
 
 
@@ -103,23 +106,22 @@ class _Batch:
     """The points of one call of ``lookup_many`` and the answers found so far."""
 
     def __init__(self, points: Sequence[tuple[float, float]]) -> None:
-        coords = np.array(points, dtype=np.float64).reshape(-1, 2)
+        self.coords = coords = np.array(points, dtype=np.float64).reshape(-1, 2)
         self.xs, self.ys = coords[:, 0], coords[:, 1]
-        self.geoms = points_at(coords)
+        self.geoms = shapely.points(coords)
         self.out: list[Answer | None] = [None] * len(coords)
         self.today = date.today()
 
     def of(self, members: list[int]) -> Geoms:
         return self.geoms if len(members) == len(self.out) else self.geoms[members]
 
-    def answer(self, city: City, district: District, settings: Settings, members: list[int],
+    def answer(self, district: District, settings: Settings, members: list[int],
                hits: list[int], communities: list[str]) -> None:
         if len(members) == len(self.out):  # the common case: every point at once
-            xs, ys, geoms = self.xs, self.ys, self.geoms
+            coords, geoms = self.coords, self.geoms
         else:
-            sel = np.array(members, dtype=np.intp)
-            xs, ys, geoms = self.xs[sel], self.ys[sel], self.geoms[sel]
-        answers = _in_district(city, district, settings, xs, ys, geoms, hits, communities,
+            coords, geoms = self.coords[members], self.geoms[members]
+        answers = _in_district(district, settings, coords, geoms, hits, communities,
                                self.today)
         for i, answer in zip(members, answers, strict=True):
             self.out[i] = answer
@@ -156,7 +158,7 @@ async def lookup_many(cache: LookupCache, settings: Settings,
             unsure += [i for k, i in enumerate(members) if k not in set(sure)]
             members, hits = [members[k] for k in sure], [hits[k] for k in sure]
         if members:
-            batch.answer(city, district, settings, members, hits,
+            batch.answer(district, settings, members, hits,
                          [grids[row].community_code for row in hits])  # type: ignore[misc]
     if unsure:
         await _ask_the_city(cache, city, settings, batch, sorted(unsure))
@@ -175,6 +177,6 @@ async def _ask_the_city(cache: LookupCache, city: City, settings: Settings, batc
             continue
         district = await cache.district(city, code)
         chosen = [members[k] for k in group]
-        batch.answer(city, district, settings, chosen,
+        batch.answer(district, settings, chosen,
                      district.grids.covering(batch.of(chosen)),
                      [communities[k] for k in group])  # type: ignore[misc]

@@ -31,7 +31,8 @@ from psycopg_pool import AsyncConnectionPool
 from geo.db.changes import Changes
 from geo.db.queries import lookup as q
 from geo.db.queries import network as nq
-from geo.lookup.index import Box, Buildings, City, Grids, Network, People, district_epsg
+from geo.lookup.cards import Cards
+from geo.lookup.index import Box, Buildings, City, Frame, Grids, Network, People, district_epsg
 
 PART_TOPICS: dict[str, tuple[str, ...]] = {
     "city": ("areas",),
@@ -65,6 +66,7 @@ class District:
     people: People
     buildings: Buildings
     network: Network
+    cards: Cards  # the answers' pieces made from the four above
 
 
 class LookupCache:
@@ -125,9 +127,11 @@ class LookupCache:
         if seen is not None and seen[0] == total and self.changes.listening:
             return seen[1]  # nothing at all has changed since they were last current
         box = city.boxes[district]
-        parts = District(*[await self._get(part, district,
-                                           partial(load, district=district, box=box))
-                           for part, load in DISTRICT_PARTS.items()])
+        grids, people, buildings, network = [
+            await self._get(part, district, partial(load, district=district, box=box))
+            for part, load in DISTRICT_PARTS.items()]
+        parts = District(grids, people, buildings, network,
+                         Cards(city, grids, people, buildings))
         self._districts[district] = (total, parts)
         return parts
 
@@ -139,7 +143,8 @@ async def _grids(conn: AsyncConnection, district: str, box: Box) -> Grids:
     wide = _around(box)
     rows = await q.grid_parts(conn, wide)
     outlines = await q.grid_boundaries(conn, wide)
-    return await asyncio.to_thread(Grids.build, rows, outlines, district_epsg(box))
+    return await asyncio.to_thread(Grids.build, rows, outlines, district_epsg(box),
+                                   Frame.of(wide))
 
 
 async def _people(conn: AsyncConnection, district: str, box: Box) -> People:
@@ -154,7 +159,7 @@ async def _buildings(conn: AsyncConnection, district: str, box: Box) -> Building
 async def _network(conn: AsyncConnection, district: str, box: Box) -> Network:
     edges = await nq.load_edges(conn, district)
     centres = await nq.load_centres(conn, district)
-    return await asyncio.to_thread(Network.build, edges, centres, district_epsg(box))
+    return await asyncio.to_thread(Network.build, edges, centres, Frame.of(_around(box)))
 
 
 DISTRICT_PARTS: dict[str, Callable[..., Awaitable[Any]]] = {

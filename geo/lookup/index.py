@@ -5,8 +5,13 @@ them fresh; ``geo.lookup.answer`` asks them questions.
 - Covering (point in polygon) runs on the pieces PostGIS subdivided (``active_grid_parts``,
   ``ST_Subdivide`` of the communities) with the predicate *covered_by*: a point on a shared
   edge is in both polygons and the smallest code wins, the same way every time.
-- Distances (near a grid edge, snap to the walk network) are measured in the district's
-  CGCS2000 Gauss-Krüger zone (scale error ≤ 0.14 %, centimetres at the 30 m of a boundary).
+- Distances first go through a district's ``Frame``: lon/lat scaled to metres at the
+  district's centre (one multiplication, no projection call), exact there and off by a known
+  ``slack`` (a few tenths of a percent) at the district's edges. Snapping to the walk network
+  is done in it (the nearest edge and the offset to it: centimetres of a walk). "Near a grid
+  edge" is decided in it only where the answer is clear despite the slack; points within
+  the slack of the limit are measured again in the district's CGCS2000 Gauss-Krüger zone
+  (scale error ≤ 0.14 %, centimetres at the 30 m of a boundary).
 - Snap fractions are of the edge's lon/lat geometry, as ``ST_LineLocatePoint`` gives them and
   as ``geo.network`` cuts routes.
 """
@@ -20,7 +25,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyproj
 import shapely
+from pydantic_core import to_json
 from shapely import STRtree
 
 from geo.crs import metric_epsg, metric_transformer, to_metric
@@ -47,6 +54,44 @@ def public_phone(personal: str | None, work: str | None) -> tuple[str | None, bo
 
 Rows = npt.NDArray[np.intp]
 NONE = -1
+
+
+_GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def _metres_per_degree(lon: float, lat: float) -> tuple[float, float]:
+    """Metres per degree of longitude and of latitude at a place (WGS84 ellipsoid)."""
+    step = 1e-3
+    return (_GEOD.inv(lon, lat, lon + step, lat)[2] / step,
+            _GEOD.inv(lon, lat, lon, lat + step)[2] / step)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Lon/lat scaled to metres at a district's centre (x·kx, y·ky). Across the box it is
+    made for, a distance measured in it is within ``slack`` (relative) of the true one."""
+
+    kx: float
+    ky: float
+    slack: float
+
+    @classmethod
+    def of(cls, box: Box) -> Frame:
+        lon, lat = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+        kx, ky = _metres_per_degree(lon, lat)
+        worst = 0.0
+        for edge in (box[1], box[3]):  # the scale of longitude changes with latitude
+            ex, ey = _metres_per_degree(lon, edge)
+            worst = max(worst, abs(ex / kx - 1.0), abs(ey / ky - 1.0))
+        # plus the curvature of a few hundred metres and rounding: far below 0.1 %
+        return cls(kx, ky, worst + 1e-3)
+
+    def points(self, coords: npt.NDArray[np.float64]) -> Geoms:
+        """Points in the frame from an (n, 2) array of lon, lat."""
+        return shapely.points(coords * (self.kx, self.ky))
+
+    def geometries(self, geoms: Geoms) -> Geoms:
+        return shapely.transform(geoms, lambda c: c * (self.kx, self.ky))
 
 
 def points_at(coords: npt.ArrayLike) -> Geoms:
@@ -136,13 +181,14 @@ class Grids:
     tree: STRtree  # pieces in lon/lat
     parts_m: Geoms  # the same pieces in the metric zone
     tree_m: STRtree
-    outlines_m: Geoms  # each grid's whole boundary, metric, by row
+    outlines: Geoms  # each grid's whole boundary, in the frame, by row
     overlapping: list[bool]  # the grid's interior meets another grid's, by row
     epsg: int
+    frame: Frame
 
     @classmethod
     def build(cls, rows: Sequence[tuple[Any, ...]], outlines: Sequence[tuple[int, bytes]],
-              epsg: int) -> Grids:
+              epsg: int, frame: Frame) -> Grids:
         grids: list[Grid] = []
         index: dict[int, int] = {}
         part_grid = []
@@ -158,8 +204,8 @@ class Grids:
             by_row[index[gid]] = shapely.from_wkb(wkb)
         part_of = np.asarray(part_grid, dtype=np.intp)
         return cls(grids, part_of, STRtree(parts), parts_m, STRtree(parts_m),
-                   to_metric(by_row, epsg), _overlapping(parts, part_of, len(grids)).tolist(),
-                   epsg)
+                   frame.geometries(by_row), _overlapping(parts, part_of, len(grids)).tolist(),
+                   epsg, frame)
 
     def metric(self, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64]) -> Geoms:
         """The points in the district's metric zone (the transformer of the calling thread;
@@ -174,25 +220,29 @@ class Grids:
         pairs = self.tree.query(points, predicate="covered_by")
         return _smallest(pairs, self.part_grid, len(points))
 
-    def near(self, points_m: Geoms, hits: list[int], within_m: float
-             ) -> list[list[tuple[Grid, float]]]:
-        """For each point, the grids other than its own within ``within_m`` metres, nearest
-        first (then by code).
+    def near(self, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64], points_s: Geoms,
+             hits: list[int], within_m: float) -> list[list[tuple[Grid, float]]]:
+        """For each point (lon/lat ``xs``, ``ys``; ``points_s`` the same in the frame), the
+        grids other than its own within ``within_m`` metres, nearest first (then by code).
 
         Shortcut: grids that do not overlap tile the plane, so a point whose own grid overlaps
-        no other and whose outline is farther than ``within_m`` has no neighbour that near."""
-        out: list[list[tuple[Grid, float]]] = [[] for _ in range(len(points_m))]
+        no other and whose outline is farther than ``within_m`` has no neighbour that near.
+        The frame tells "farther" where its distance exceeds the limit by more than its slack;
+        the other points are measured in the metric zone."""
+        out: list[list[tuple[Grid, float]]] = [[] for _ in range(len(points_s))]
         own = hits
-        overlapping, outlines = self.overlapping, self.outlines_m
+        overlapping, outlines = self.overlapping, self.outlines
+        unclear = within_m * (1.0 + self.frame.slack)
         near = [i for i, g in enumerate(own)
-                if g == NONE or overlapping[g] or outlines[g].distance(points_m[i]) <= within_m]
+                if g == NONE or overlapping[g] or outlines[g].distance(points_s[i]) <= unclear]
         if not near:
             return out
         todo = np.array(near, dtype=np.intp)
-        pairs = self.tree_m.query(points_m[todo], predicate="dwithin",
+        points_m = self.metric(xs[todo], ys[todo])
+        pairs = self.tree_m.query(points_m, predicate="dwithin",
                                   distance=np.full(len(todo), within_m))
         which = todo[pairs[0]]
-        dist = shapely.distance(self.parts_m[pairs[1]], points_m[which])
+        dist = shapely.distance(self.parts_m[pairs[1]], points_m[pairs[0]])
         best: dict[tuple[int, int], float] = {}
         for i, g, d in zip(which.tolist(), self.part_grid[pairs[1]].tolist(), dist.tolist(),
                            strict=True):
@@ -286,28 +336,31 @@ class Buildings:
 
 @dataclass
 class EdgeSnapper:
-    """The nearest walk edge in metres, and the fraction along it in lon/lat."""
+    """The nearest walk edge and the offset to it, in the district's frame; the fraction
+    along it in lon/lat."""
 
     ids: list[int]  # ascending
     lines: Geoms  # lon/lat
-    lines_m: Geoms
-    tree_m: STRtree
-    epsg: int
+    tree: STRtree  # the same lines in the frame
+    frame: Frame
 
     @classmethod
-    def build(cls, edges: Edges, epsg: int) -> EdgeSnapper:
+    def build(cls, edges: Edges, frame: Frame) -> EdgeSnapper:
         order = np.argsort(edges.ids, kind="stable")
         coords = [edges.coords[i] for i in order.tolist()]
         lines = shapely.linestrings(coords) if coords else np.empty(0, object)
-        lines_m = to_metric(lines, epsg)
-        return cls(edges.ids[order].tolist(), lines, lines_m, STRtree(lines_m), epsg)
+        return cls(edges.ids[order].tolist(), lines, STRtree(frame.geometries(lines)), frame)
 
-    def snap(self, points: Geoms, points_m: Geoms) -> list[Snap | None]:
-        """Each point's snap (``points`` in lon/lat, ``points_m`` the same in the zone)."""
+    def snap(self, points: Geoms, points_s: Geoms) -> list[Snap | None]:
+        """Each point's snap (``points`` in lon/lat, ``points_s`` the same in the frame)."""
         if not self.ids or not len(points):
             return [None] * len(points)
-        pairs, dist = self.tree_m.query_nearest(points_m, all_matches=True, return_distance=True)
+        pairs, dist = self.tree.query_nearest(points_s, all_matches=True, return_distance=True)
         # ids ascend, so the smallest index among equally near edges is the smallest id
+        if len(points) == 1:  # a lone request: scalars all the way
+            e = min(pairs[1].tolist())
+            return [Snap(self.ids[e], float(shapely.line_locate_point(
+                self.lines[e], points[0], normalized=True)), float(dist[0]))]
         edge = np.array(_smallest(pairs, None, len(points)), dtype=np.intp)
         t = shapely.line_locate_point(self.lines[edge], points, normalized=True)
         d = np.empty(len(points))
@@ -325,6 +378,13 @@ class Centre:
     address: str | None
     opening_hours: str | None
 
+    @property
+    def json(self) -> bytes:
+        """Its fixed members, as the inside of a JSON object."""
+        return to_json({"name": self.name, "address": self.address,
+                        "opening_hours": self.opening_hours, "lon": self.site.lon,
+                        "lat": self.site.lat})[1:-1]
+
 
 @dataclass
 class Network:
@@ -333,19 +393,20 @@ class Network:
     snapper: EdgeSnapper
     centres: dict[int, Centre]
     network: WalkNetwork | None  # None: the district has no walk edges
+    centre_json: dict[int, bytes]  # by site key: ``Centre.json``, made once
 
     @classmethod
-    def build(cls, edges: Edges, centres: Sequence[tuple[Any, ...]], epsg: int) -> Network:
-        snapper = EdgeSnapper.build(edges, epsg)
-        at = points_at(np.array([(float(c[4]), float(c[5])) for c in centres]).reshape(-1, 2))
-        snaps = snapper.snap(at, to_metric(at, epsg))
+    def build(cls, edges: Edges, centres: Sequence[tuple[Any, ...]], frame: Frame) -> Network:
+        snapper = EdgeSnapper.build(edges, frame)
+        coords = np.array([(float(c[4]), float(c[5])) for c in centres]).reshape(-1, 2)
+        snaps = snapper.snap(points_at(coords), frame.points(coords))
         found = {}
         for (fid, name, address, hours, lon, lat), snap in zip(centres, snaps, strict=True):
             site = Site(int(fid), float(lon), float(lat), snap)
             found[site.key] = Centre(site, name, address, hours)
         network = (WalkNetwork(edges, [c.site for c in found.values()])
                    if len(edges.ids) else None)
-        return cls(snapper, found, network)
+        return cls(snapper, found, network, {k: c.json for k, c in found.items()})
 
 
 def district_epsg(box: Box) -> int:
