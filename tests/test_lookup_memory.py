@@ -7,17 +7,22 @@ import asyncio
 import json
 import time
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
 import psycopg
 import pytest
+import shapely
 from psycopg_pool import AsyncConnectionPool
 
 from geo.db.changes import CHANNEL
+from geo.db.queries.lookup import HEAD_ROLE
 from geo.errors import NotFound
 from geo.lookup import LookupCache, lookup_many
 from geo.lookup.batch import Batcher
+from geo.lookup.cards import Cards
+from geo.lookup.index import Buildings, People
 from geo.settings import Settings
 
 ACTIVE = ("SELECT g.id, g.code, g.geom FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
@@ -224,3 +229,16 @@ def test_followers_are_answered_when_their_leader_is_cancelled() -> None:
     cancelled, answers = asyncio.run(main())
     assert cancelled
     assert answers == [20, 30]
+
+
+def test_cards_follow_the_day() -> None:
+    """A card is encoded once per day: the next day a head whose post ended is gone."""
+    square = shapely.to_wkb(shapely.box(109.0, 27.0, 109.001, 27.001))
+    buildings = Buildings.build([(7, "锦江路1号", "锦江小区", 120, square)])
+    head = (None, 7, HEAD_ROLE, "楼栋长甲", "13800001111", None, date(2026, 1, 1),
+            date(2026, 6, 30))
+    people = People.build([head], [])
+    cards = Cards(None, None, people, buildings)  # type: ignore[arg-type]
+    before = json.loads(cards.building(0, date(2026, 6, 30)))
+    assert before["head"]["name"] == "楼栋长甲" and before["head"]["phone"] == "138****1111"
+    assert json.loads(cards.building(0, date(2026, 7, 1)))["head"] is None
