@@ -19,7 +19,7 @@ Member = tuple[Point, "asyncio.Future[Any] | None"]  # the leader has no future
 
 
 class Batcher:
-    def __init__(self, run: Run, max_size: int = 8) -> None:
+    def __init__(self, run: Run, max_size: int = 16) -> None:
         self.run = run
         self.max_size = max_size
         self._open: list[Member] | None = None  # the batch still taking members
