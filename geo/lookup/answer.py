@@ -21,7 +21,7 @@ from pydantic_core import to_json
 
 from geo.errors import NotFound
 from geo.lookup.cache import District, LookupCache
-from geo.lookup.index import NONE, City, Geoms, Grid, Network
+from geo.lookup.index import NONE, Centre, City, Geoms, Grid, Network
 from geo.network import Snap
 from geo.settings import Settings
 
@@ -34,14 +34,13 @@ def straight_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return float(_GEOD.inv(lon1, lat1, lon2, lat2)[2])
 
 
-def _centre_json(network: Network, key: int, lon: float, lat: float, walk_m: float | None,
+def _centre_json(c: Centre, lon: float, lat: float, walk_m: float | None,
                  route: bytes | None, speed_kmh: float) -> bytes:
-    c = network.centres[key]
     minutes = None if walk_m is None else round(walk_m / (speed_kmh * 1000.0 / 60.0), 1)
     numbers = to_json({"straight_m": round(straight_m(lon, lat, c.site.lon, c.site.lat), 1),
                        "walk_m": None if walk_m is None else round(walk_m, 1),
                        "walk_minutes": minutes})
-    return b"".join((b"{", network.centre_json[key], b",", numbers[1:-1], b',"route":',
+    return b"".join((b"{", c.json, b",", numbers[1:-1], b',"route":',
                      b"null" if route is None else
                      b'{"type":"LineString","coordinates":' + route + b"}", b"}"))
 
@@ -53,13 +52,13 @@ def service_centre(network: Network, snap: Snap | None, lon: float, lat: float,
     if network.network is not None and snap is not None:
         walk = network.network.nearest(snap, lon, lat)
         if walk is not None:
-            return _centre_json(network, walk.site.key, lon, lat, walk.distance_m,
+            return _centre_json(network.centres[walk.site.key], lon, lat, walk.distance_m,
                                 walk.route_json, speed_kmh)
     if not network.centres:
         return b"null"
     nearest = min(network.centres.values(),
                   key=lambda c: (straight_m(lon, lat, c.site.lon, c.site.lat), c.site.key))
-    return _centre_json(network, nearest.site.key, lon, lat, None, None, speed_kmh)
+    return _centre_json(nearest, lon, lat, None, None, speed_kmh)
 
 
 _FAR = b'"near_boundary":false,"boundary_distance_m":null,"neighbours":[]'
@@ -106,22 +105,20 @@ class _Batch:
     """The points of one call of ``lookup_many`` and the answers found so far."""
 
     def __init__(self, points: Sequence[tuple[float, float]]) -> None:
-        self.coords = coords = np.array(points, dtype=np.float64).reshape(-1, 2)
-        self.xs, self.ys = coords[:, 0], coords[:, 1]
-        self.geoms = shapely.points(coords)
-        self.out: list[Answer | None] = [None] * len(coords)
+        self.coords = np.array(points, dtype=np.float64).reshape(-1, 2)
+        self.geoms = shapely.points(self.coords)
+        self.out: list[Answer | None] = [None] * len(self.coords)
         self.today = date.today()
 
-    def of(self, members: list[int]) -> Geoms:
-        return self.geoms if len(members) == len(self.out) else self.geoms[members]
+    def of(self, members: list[int]) -> tuple[npt.NDArray[np.float64], Geoms]:
+        """The coordinates and points of ``members``."""
+        if len(members) == len(self.out):  # the common case: every point at once
+            return self.coords, self.geoms
+        return self.coords[members], self.geoms[members]
 
     def answer(self, district: District, settings: Settings, members: list[int],
                hits: list[int], communities: list[str]) -> None:
-        if len(members) == len(self.out):  # the common case: every point at once
-            coords, geoms = self.coords, self.geoms
-        else:
-            coords, geoms = self.coords[members], self.geoms[members]
-        answers = _in_district(district, settings, coords, geoms, hits, communities,
+        answers = _in_district(district, settings, *self.of(members), hits, communities,
                                self.today)
         for i, answer in zip(members, answers, strict=True):
             self.out[i] = answer
@@ -144,18 +141,18 @@ async def lookup_many(cache: LookupCache, settings: Settings,
     district) ask the city which community covers them, then that community's district."""
     city = await cache.city()
     batch = _Batch(points)
-    guesses = _group([city.district_at(x, y)
-                      for x, y in zip(batch.xs.tolist(), batch.ys.tolist(), strict=True)])
+    guesses = _group([city.district_at(x, y) for x, y in batch.coords.tolist()])
     unsure = guesses.pop(None, [])
     for code, members in guesses.items():
         assert code is not None
         district = await cache.district(city, code)
         grids = district.grids.grids
-        hits = district.grids.covering(batch.of(members))
+        hits = district.grids.covering(batch.of(members)[1])
         sure = [k for k, row in enumerate(hits)
                 if row != NONE and (grids[row].community_code or "").startswith(code)]
         if len(sure) < len(members):
-            unsure += [i for k, i in enumerate(members) if k not in set(sure)]
+            kept = set(sure)
+            unsure += [i for k, i in enumerate(members) if k not in kept]
             members, hits = [members[k] for k in sure], [hits[k] for k in sure]
         if members:
             batch.answer(district, settings, members, hits,
@@ -167,16 +164,17 @@ async def lookup_many(cache: LookupCache, settings: Settings,
 
 async def _ask_the_city(cache: LookupCache, city: City, settings: Settings, batch: _Batch,
                         members: list[int]) -> None:
-    communities = city.communities(batch.of(members))
+    communities = city.communities(batch.of(members)[1])
     for code, group in _group([c[:6] if c else None for c in communities]).items():
         if code is None:
             for k in group:
                 i = members[k]
-                batch.out[i] = NotFound(f"({batch.xs[i]:.6f}, {batch.ys[i]:.6f}) is outside "
-                                        "every community we serve")
+                lon, lat = batch.coords[i].tolist()
+                batch.out[i] = NotFound(f"({lon:.6f}, {lat:.6f}) is outside every community "
+                                        "we serve")
             continue
         district = await cache.district(city, code)
         chosen = [members[k] for k in group]
         batch.answer(district, settings, chosen,
-                     district.grids.covering(batch.of(chosen)),
+                     district.grids.covering(batch.of(chosen)[1]),
                      [communities[k] for k in group])  # type: ignore[misc]

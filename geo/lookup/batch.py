@@ -65,13 +65,16 @@ class Batcher:
     def _orphan(self, followers: list[Member]) -> None:
         """Answer followers whose leader went away, in a task of their own."""
         if followers:
-            task = asyncio.ensure_future(self._lead([(followers[0][0], None), *followers[1:]]))
-            # the first follower's future is answered through the task's result
-            first = followers[0][1]
-            assert first is not None
-            task.add_done_callback(lambda t: _forward(t, first))
+            task = asyncio.ensure_future(self._answer(followers))
             self._orphans.add(task)  # the loop keeps only a weak reference to a task
             task.add_done_callback(self._orphans.discard)
+
+    async def _answer(self, followers: list[Member]) -> None:
+        try:
+            answers: Sequence[Any] = await self.run([point for point, _ in followers])
+        except Exception as exc:
+            answers = [exc] * len(followers)
+        _settle(followers, answers)
 
 
 def _settle(followers: list[Member], answers: Sequence[Any]) -> None:
@@ -83,14 +86,3 @@ def _settle(followers: list[Member], answers: Sequence[Any]) -> None:
             future.set_exception(answer)
         else:
             future.set_result(answer)
-
-
-def _forward(task: asyncio.Task[Any], future: asyncio.Future[Any]) -> None:
-    if future.done():
-        return
-    if task.cancelled():
-        future.cancel()
-    elif (exc := task.exception()) is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(task.result())

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -378,9 +379,9 @@ class Centre:
     address: str | None
     opening_hours: str | None
 
-    @property
+    @cached_property
     def json(self) -> bytes:
-        """Its fixed members, as the inside of a JSON object."""
+        """Its fixed members, as the inside of a JSON object (encoded once)."""
         return to_json({"name": self.name, "address": self.address,
                         "opening_hours": self.opening_hours, "lon": self.site.lon,
                         "lat": self.site.lat})[1:-1]
@@ -393,7 +394,6 @@ class Network:
     snapper: EdgeSnapper
     centres: dict[int, Centre]
     network: WalkNetwork | None  # None: the district has no walk edges
-    centre_json: dict[int, bytes]  # by site key: ``Centre.json``, made once
 
     @classmethod
     def build(cls, edges: Edges, centres: Sequence[tuple[Any, ...]], frame: Frame) -> Network:
@@ -406,7 +406,7 @@ class Network:
             found[site.key] = Centre(site, name, address, hours)
         network = (WalkNetwork(edges, [c.site for c in found.values()])
                    if len(edges.ids) else None)
-        return cls(snapper, found, network, {k: c.json for k, c in found.items()})
+        return cls(snapper, found, network)
 
 
 def district_epsg(box: Box) -> int:
