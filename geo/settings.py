@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     pool_max_size: int = 10
     household_min: int = Field(default=300, description="Planning range of a base grid.")
     household_max: int = 500
+    plan_tolerance_m2: float = Field(default=1.0, ge=0, description="Overlaps and gaps between "
+                                     "grids smaller than this (m², Gauss-Krüger) are not problems.")
+    plan_sliver_m2: float = Field(default=200.0, ge=0, description="Pieces of grids smaller "
+                                  "than this merge into the neighbour with the longest shared edge.")
+    plan_snap_m: float = Field(default=2.0, ge=0, le=50, description="A reshaped grid edge this "
+                               "close to a neighbour or the community edge snaps onto it.")
     web_dir: Path = REPO_ROOT / "web"
     max_features: int = Field(default=20000, description="Cap on features per GeoJSON response.")
     tile_cache_mb: int = Field(default=64, ge=0, description="Memory for encoded vector tiles "

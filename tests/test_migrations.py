@@ -30,7 +30,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_downgrade_upgrade(scratch: str) -> None:
     migrate.upgrade(scratch)
-    assert migrate.current(scratch) == "0005"
+    assert migrate.current(scratch) == "0006"
     assert _tables(scratch) >= TABLES
     migrate.downgrade(scratch, "base")
     assert migrate.current(scratch) is None
