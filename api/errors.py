@@ -11,10 +11,13 @@ from fastapi.responses import JSONResponse
 
 from geo.errors import (
     Conflict,
+    DraftInvalid,
     Forbidden,
     ImportRejected,
     InvalidInput,
     NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
     SetupError,
     Unauthorized,
 )
@@ -27,7 +30,9 @@ def _body(status: int, message: str, **extra: object) -> JSONResponse:
 
 
 # Domain errors → HTTP status; the message of the exception is the body's ``detail``.
+# (More specific classes first: PreconditionFailed is a Conflict.)
 STATUS: dict[type[Exception], int] = {NotFound: 404, Unauthorized: 401, Forbidden: 403,
+                                      PreconditionFailed: 412, PreconditionRequired: 428,
                                       Conflict: 409, InvalidInput: 422, SetupError: 503}
 
 
@@ -47,6 +52,11 @@ def install(app: FastAPI) -> None:
     async def rejected(_: Request, exc: ImportRejected) -> JSONResponse:
         return _body(422, f"{exc.source}: nothing imported",
                      problems=[{"where": p.where, "what": p.what} for p in exc.problems])
+
+    @app.exception_handler(DraftInvalid)
+    async def invalid_draft(_: Request, exc: DraftInvalid) -> JSONResponse:
+        return _body(409, str(exc), problems={"type": "FeatureCollection",
+                                              "features": exc.problems})
 
     @app.exception_handler(psycopg.OperationalError)
     async def db_down(_: Request, exc: psycopg.OperationalError) -> JSONResponse:

@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[str | None]]] = {
     "party_orgs": {"read": ANYONE,
                    "write": frozenset({"admin", "street_leader", "community_worker"})},
     "audit": {"read": frozenset({"admin"}), "write": frozenset()},
+    # grid drafts and generations (boundaries, no personal data): planners redraw them
+    "plans": {"read": STAFF, "write": frozenset({"admin", "planner"})},
 }
 
 

@@ -14,16 +14,15 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-import shapely
 from psycopg import AsyncConnection
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 
 from geo import access
 from geo.auth import User
-from geo.crs import CHINA_EXTENT, geometries_to_wgs84
 from geo.db.audit import record_async
 from geo.db.queries import resources as q
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
+from geo.geometry_input import parse_geometry
 from geo.resources import RESOURCES, Field, Resource
 
 BBox = tuple[float, float, float, float]
@@ -200,21 +199,7 @@ def _checked_geometry(res: Resource, geometry: dict[str, Any] | None, crs: str |
         if required:
             raise InvalidInput(f"body.geometry: a new {res.name[:-1]} needs a GeoJSON geometry")
         return None
-    try:
-        geom = shape(geometry)
-    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException):
-        raise InvalidInput("body.geometry: not a GeoJSON geometry") from None
-    if geom.geom_type not in ALLOWED[res.geometry]:
-        raise InvalidInput(f"body.geometry: {geom.geom_type} given, "
-                           f"{' or '.join(ALLOWED[res.geometry])} expected")
-    if geom.is_empty or not geom.is_valid:
-        raise InvalidInput(f"body.geometry: invalid {geom.geom_type} "
-                           f"({shapely.is_valid_reason(geom)})")
-    geom = geometries_to_wgs84(geom, crs or "wgs84")
-    w, s, e, n = CHINA_EXTENT
-    minx, miny, maxx, maxy = geom.bounds
-    if minx < w or maxx > e or miny < s or maxy > n:
-        raise InvalidInput("body.geometry: lies outside China (lon,lat order, WGS84 unless crs)")
+    geom = parse_geometry(geometry, crs, ALLOWED[res.geometry])
     return dict(mapping(geom))
 
 

@@ -29,6 +29,26 @@ class Conflict(GridgovError):
     """The object changed or is still referenced (HTTP 409/412)."""
 
 
+class PreconditionFailed(Conflict):
+    """The client edited from a stale copy: its If-Match names an older version (HTTP 412)."""
+
+
+@dataclass
+class DraftInvalid(Conflict):
+    """A draft that fails validation cannot be activated (HTTP 409); ``problems`` are GeoJSON
+    features, each with its location."""
+
+    message: str
+    problems: list[dict[str, object]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class PreconditionRequired(GridgovError):
+    """An edit without If-Match, which could overwrite someone else's change (HTTP 428)."""
+
+
 class InvalidInput(GridgovError):
     """The request or file is wrong in a way the user can fix."""
 
