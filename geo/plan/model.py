@@ -72,7 +72,7 @@ class Rules:
 
     @classmethod
     def from_settings(cls, s: Settings, **override: Any) -> Rules:
-        values = {"households_min": s.household_min, "households_max": s.household_max,
+        values: dict[str, Any] = {"households_min": s.household_min, "households_max": s.household_max,
                   "tolerance_m2": s.plan_tolerance_m2, "sliver_m2": s.plan_sliver_m2,
                   "snap_m": s.plan_snap_m}
         values.update({k: v for k, v in override.items() if v is not None})
