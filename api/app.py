@@ -15,8 +15,10 @@ from api.routers import (
     areas,
     audit,
     auth,
+    drafts,
     export,
     features,
+    generations,
     health,
     lookup,
     ogc,
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in resources.routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(drafts.router, prefix="/api/v1")
+    app.include_router(generations.router, prefix="/api/v1")
     app.include_router(export.router, prefix="/api/v1")
     app.include_router(tiles.router)
     app.include_router(ogc.router)

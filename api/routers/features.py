@@ -19,13 +19,17 @@ def _limit(limit: int | None, cap: int) -> int:
     return min(limit or cap, cap)
 
 
-@router.get("/grids", summary="Grids of the active generation of a layer, as GeoJSON")
+@router.get("/grids", summary="Grids of the active (or an earlier) generation of a layer, "
+            "as GeoJSON")
 async def grids(
     conn: ConnDep, settings: SettingsDep, within: WithinDep, bbox: BBoxDep,
     theme: Annotated[str, Query(max_length=40, description="unified, 综治, 城管, 应急 …")] = "unified",
+    generation: Annotated[int | None, Query(ge=1, description="An earlier generation "
+                                            "(default: the active one)")] = None,
     limit: Limit = None,
 ) -> Response:
-    body = await q.grids_geojson(conn, theme, within, bbox, _limit(limit, settings.max_features))
+    body = await q.grids_geojson(conn, theme, within, bbox, _limit(limit, settings.max_features),
+                                 generation)
     return Response(body, media_type=GEOJSON)
 
 

@@ -27,13 +27,16 @@ def _within(code: str | None, column: str, params: dict[str, Any]) -> sql.Compos
 
 
 async def grids_geojson(conn: AsyncConnection, theme: str, within: str | None,
-                        bbox: BBox | None, limit: int) -> str:
-    params: dict[str, Any] = {"theme": theme}
+                        bbox: BBox | None, limit: int, generation: int | None = None) -> str:
+    """The grids of the active generation of ``theme`` (or of an earlier ``generation``)."""
+    params: dict[str, Any] = {"theme": theme, "generation": generation}
     q = sql.SQL(
         "SELECT g.code AS id, g.code, g.name, g.kind, g.dedicated_type, g.community_code, "
-        "g.households, g.residents, l.theme, l.generation, g.geom "
+        "g.households, g.residents, l.theme, l.generation, g.lineage, g.valid_from, "
+        "g.valid_to, g.geom "
         "FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
-        "WHERE l.theme = %(theme)s AND l.status = 'active' AND {w} AND {b} "
+        "WHERE l.theme = %(theme)s AND CASE WHEN %(generation)s::int IS NULL "
+        "THEN l.status = 'active' ELSE l.generation = %(generation)s::int END AND {w} AND {b} "
         "ORDER BY g.code"
     ).format(w=_within(within, "g.community_code", params) if theme == "unified"
              else _intersects_area(within, "g.geom", params), b=_envelope(bbox, "g.geom", params))

@@ -1,0 +1,201 @@
+"""SQL of the planner's drafts: open, read a draft's scope, write an edit, and the queries
+activation and diffs are made of. Geometries travel as WKB; every write happens inside the
+caller's transaction (``geo.plan.drafts`` holds it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from shapely.geometry.base import BaseGeometry
+
+from geo.db.queries.lookup import HEAD_ROLE
+from geo.errors import NotFound
+
+LAYER_COLUMNS = ("id, theme, name, scope_code, generation, status, draft_scope, base_layer_id, "
+                 "created_by, version, created_at, valid_from, valid_to, note")
+
+
+async def fetch(conn: AsyncConnection, query: str, params: Any = None) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchall()
+
+
+async def layer(conn: AsyncConnection, layer_id: int, lock: bool = False) -> dict[str, Any]:
+    found = await fetch(conn, f"SELECT {LAYER_COLUMNS} FROM grid_layers WHERE id = %s"
+                        + (" FOR UPDATE" if lock else ""), (layer_id,))
+    if not found:
+        raise NotFound(f"grid layer {layer_id} does not exist")
+    return found[0]
+
+
+async def active_layer(conn: AsyncConnection, theme: str, covering: str,
+                       lock: bool = False) -> dict[str, Any] | None:
+    """The active generation of ``theme`` whose scope holds the area ``covering``."""
+    found = await fetch(
+        conn, f"SELECT {LAYER_COLUMNS} FROM grid_layers WHERE theme = %s AND status = 'active' "
+        "AND starts_with(%s, scope_code) ORDER BY length(scope_code) DESC LIMIT 1"
+        + (" FOR UPDATE" if lock else ""), (theme, covering))
+    return found[0] if found else None
+
+
+async def layer_by_generation(conn: AsyncConnection, theme: str, generation: int,
+                              covering: str) -> dict[str, Any]:
+    found = await fetch(
+        conn, f"SELECT {LAYER_COLUMNS} FROM grid_layers WHERE theme = %s AND generation = %s "
+        "AND starts_with(%s, scope_code) ORDER BY length(scope_code) DESC LIMIT 1",
+        (theme, generation, covering))
+    if not found:
+        raise NotFound(f"there is no generation {generation} of the {theme} grids over "
+                       f"{covering}")
+    return found[0]
+
+
+async def create_draft(conn: AsyncConnection, base: dict[str, Any], scope: str, actor: str,
+                       note: str | None) -> int:
+    (row,) = await fetch(
+        conn, "INSERT INTO grid_layers (theme, name, scope_code, status, draft_scope, "
+        "base_layer_id, created_by, note) VALUES (%s, %s, %s, 'draft', %s, %s, %s, %s) "
+        "RETURNING id", (base["theme"], f"{base['name']} · draft {scope}", base["scope_code"],
+                         scope, base["id"], actor, note))
+    return int(row["id"])
+
+
+async def copy_grids(conn: AsyncConnection, source: int, target: int,
+                     scope: str | None, inside: bool) -> dict[int, int]:
+    """Copy the grids of layer ``source`` inside (or outside) ``scope`` into ``target``,
+    each with lineage = the grid it copies; old id → new id."""
+    found = await fetch(conn, """
+        INSERT INTO grids (layer_id, code, name, kind, dedicated_type, community_code, geom,
+                           lineage, households, residents, locked)
+        SELECT %(target)s, code, name, kind, dedicated_type, community_code, geom,
+               ARRAY[id], households, residents, locked
+        FROM grids
+        WHERE layer_id = %(source)s
+          AND (%(scope)s::text IS NULL
+               OR starts_with(coalesce(community_code, ''), %(scope)s) = %(inside)s)
+        RETURNING id, lineage[1] AS copied""",
+        {"source": source, "target": target, "scope": scope, "inside": inside})
+    return {int(r["copied"]): int(r["id"]) for r in found}
+
+
+# -- a draft's scope, read in bulk ---------------------------------------------------------
+
+async def communities(conn: AsyncConnection, scope: str) -> list[dict[str, Any]]:
+    return await fetch(conn, "SELECT code, name, ST_AsBinary(geom) AS wkb FROM areas "
+                       "WHERE level = 'community' AND starts_with(code, %s) ORDER BY code",
+                       (scope,))
+
+
+async def draft_grids(conn: AsyncConnection, layer_id: int) -> list[dict[str, Any]]:
+    return await fetch(conn, "SELECT id, code, name, kind, dedicated_type, community_code, "
+                       "ST_AsBinary(geom) AS wkb, lineage, version, locked, households "
+                       "FROM grids WHERE layer_id = %s ORDER BY code", (layer_id,))
+
+
+async def scope_buildings(conn: AsyncConnection, layer_id: int, scope: str
+                          ) -> list[dict[str, Any]]:
+    """The buildings of the scope with their draft grid (NULL: not assigned yet)."""
+    return await fetch(conn, """
+        SELECT b.id, ST_AsBinary(b.geom) AS wkb, b.households, b.community_code,
+               d.grid_id,
+               EXISTS (SELECT 1 FROM role_assignments r
+                       WHERE r.building_id = b.id AND r.role = %(head)s
+                         AND r.valid_from <= current_date
+                         AND (r.valid_to IS NULL OR r.valid_to >= current_date)) AS has_head
+        FROM buildings b
+        LEFT JOIN draft_buildings d ON d.layer_id = %(layer)s AND d.building_id = b.id
+        WHERE starts_with(coalesce(b.community_code, ''), %(scope)s)
+        ORDER BY b.id""", {"layer": layer_id, "scope": scope, "head": HEAD_ROLE})
+
+
+async def scope_facilities(conn: AsyncConnection, scope: str) -> list[dict[str, Any]]:
+    return await fetch(conn, """
+        SELECT f.id, f.category, ST_AsBinary(f.geom) AS wkb FROM facilities f
+        JOIN areas a ON a.level = 'community' AND starts_with(a.code, %s)
+                    AND ST_Covers(a.geom, f.geom)
+        ORDER BY f.id""", (scope,))
+
+
+async def allowed_gaps(conn: AsyncConnection, scope: str) -> bytes | None:
+    found = await fetch(conn, """
+        SELECT ST_AsBinary(ST_Union(g.geom)) AS wkb FROM allowed_gaps g
+        WHERE EXISTS (SELECT 1 FROM areas a WHERE a.level = 'community'
+                      AND starts_with(a.code, %s) AND ST_Intersects(a.geom, g.geom))""",
+        (scope,))
+    return found[0]["wkb"] if found else None
+
+
+# -- writing an edit -----------------------------------------------------------------------
+
+def multipolygon_wkb(geom: BaseGeometry) -> bytes:
+    return shapely.to_wkb(geom, output_dimension=2)
+
+
+_GEOM = "ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_GeomFromWKB(%s, 4326)), 3))"
+
+
+async def insert_grid(conn: AsyncConnection, layer_id: int, g: Any) -> int:
+    (row,) = await fetch(
+        conn, "INSERT INTO grids (layer_id, code, name, kind, dedicated_type, community_code, "
+        f"geom, lineage, locked) VALUES (%s, %s, %s, %s, %s, %s, {_GEOM}, %s, %s) RETURNING id",
+        (layer_id, g.code, g.name, g.kind, g.dedicated_type, g.community_code,
+         multipolygon_wkb(g.geom), list(g.lineage), g.locked))
+    return int(row["id"])
+
+
+async def update_grid(conn: AsyncConnection, layer_id: int, g: Any) -> None:
+    await conn.execute(
+        f"UPDATE grids SET code = %s, name = %s, kind = %s, dedicated_type = %s, geom = {_GEOM},"
+        " lineage = %s, locked = %s, version = version + 1 WHERE id = %s AND layer_id = %s",
+        (g.code, g.name, g.kind, g.dedicated_type, multipolygon_wkb(g.geom), list(g.lineage),
+         g.locked, g.key, layer_id))
+
+
+async def park_codes(conn: AsyncConnection, layer_id: int, keys: list[int]) -> None:
+    """Give grids about to be renamed a temporary code first, so codes can swap without
+    tripping the (layer, code) uniqueness midway."""
+    await conn.execute("UPDATE grids SET code = '~' || id WHERE layer_id = %s AND id = ANY(%s)",
+                       (layer_id, keys))
+
+
+async def delete_grids(conn: AsyncConnection, layer_id: int, keys: list[int]) -> None:
+    await conn.execute("DELETE FROM grids WHERE layer_id = %s AND id = ANY(%s)",
+                       (layer_id, keys))
+
+
+async def assign(conn: AsyncConnection, layer_id: int, pairs: list[tuple[int, int | None]]
+                 ) -> None:
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO draft_buildings (layer_id, building_id, grid_id) VALUES (%s, %s, %s) "
+            "ON CONFLICT (layer_id, building_id) DO UPDATE SET grid_id = EXCLUDED.grid_id",
+            [(layer_id, b, g) for b, g in pairs])
+
+
+async def recount(conn: AsyncConnection, layer_id: int) -> None:
+    """Households and residents of a draft's grids, from its building assignment."""
+    await conn.execute("""
+        UPDATE grids g SET households = coalesce(s.households, 0),
+                           residents = coalesce(s.residents, 0)
+        FROM grids g2 LEFT JOIN (
+            SELECT d.grid_id, sum(b.households)::int AS households,
+                   sum(b.residents)::int AS residents
+            FROM draft_buildings d JOIN buildings b ON b.id = d.building_id
+            WHERE d.layer_id = %(layer)s GROUP BY d.grid_id) s ON s.grid_id = g2.id
+        WHERE g.id = g2.id AND g.layer_id = %(layer)s""", {"layer": layer_id})
+
+
+async def bump(conn: AsyncConnection, layer_id: int) -> int:
+    (row,) = await fetch(conn, "UPDATE grid_layers SET version = version + 1 WHERE id = %s "
+                         "RETURNING version", (layer_id,))
+    return int(row["version"])
+
+
+async def grid_versions(conn: AsyncConnection, layer_id: int) -> dict[int, tuple[str, int]]:
+    found = await fetch(conn, "SELECT id, code, version FROM grids WHERE layer_id = %s",
+                        (layer_id,))
+    return {int(r["id"]): (r["code"], int(r["version"])) for r in found}

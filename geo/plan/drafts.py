@@ -1,0 +1,233 @@
+"""The planner's drafts: open one for a community or street, read its scope, apply an edit,
+and the optimistic concurrency that keeps two planners from overwriting each other.
+
+Every edit runs in one transaction that locks the draft row (edits of one draft take turns;
+they never interleave), checks the ``If-Match`` versions of the grids the planner edited
+(412 when one moved on), applies a pure operation of ``geo.plan.edit`` to the scope read in
+bulk, writes what changed, bumps the draft's version, validates, and writes the audit row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from psycopg import AsyncConnection
+
+from geo.access import in_scope, require
+from geo.auth import User
+from geo.crs import metric_epsg
+from geo.db.audit import record_async
+from geo.db.queries import drafts as q
+from geo.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+from geo.plan.edit import EditResult
+from geo.plan.metrics import measure
+from geo.plan.model import PlanBuilding, PlanFacility, PlanGrid, Rules, Scope
+from geo.plan.validate import validate
+
+Operation = Callable[[Scope, Rules], EditResult]
+
+
+def actor_of(user: User | None) -> str:
+    return user.username if user else "anonymous"
+
+
+def grid_etag(key: int, version: int) -> str:
+    return f'"{key}.{version}"'
+
+
+def draft_etag(layer: dict[str, Any]) -> str:
+    return f'"draft-{layer["id"]}.{layer["version"]}"'
+
+
+_ETAG = re.compile(r'(?:W/)?"([^"]*)"')
+
+
+def parse_if_match(header: str | None) -> set[str] | None:
+    """The entity tags of an If-Match header (None when absent; ``*`` matches anything)."""
+    if header is None or not header.strip():
+        return None
+    if header.strip() == "*":
+        return {"*"}
+    return {f'"{tag}"' for tag in _ETAG.findall(header)}
+
+
+def check_grids(if_match: set[str] | None, current: dict[int, tuple[str, int]],
+                keys: list[int], draft_id: int) -> None:
+    """Every grid the planner edits must be named in If-Match at its current version. A grid
+    gone since the planner read it (split or merged by someone else) is stale, not unknown."""
+    for key in keys:
+        if key not in current:
+            if if_match and any(t.startswith(f'"{key}.') for t in if_match):
+                raise PreconditionFailed(f"grid {key} no longer exists in draft {draft_id} "
+                                         "(split or merged since you read it): reload the draft")
+            raise NotFound(f"grid {key} is not in draft {draft_id}")
+    if if_match is None:
+        raise PreconditionRequired(
+            "If-Match: required for edits (the ETag of each grid you edit, as GET returned "
+            "it), so that an edit made from a stale copy cannot overwrite a newer one")
+    if "*" in if_match:
+        return
+    for key in keys:
+        code, version = current[key]
+        if grid_etag(key, version) not in if_match:
+            raise PreconditionFailed(
+                f"grid {code} changed since you read it (now version {version}, ETag "
+                f"{grid_etag(key, version)}): reload it and edit again")
+
+
+def check_draft(if_match: set[str] | None, layer: dict[str, Any]) -> None:
+    if if_match is None:
+        raise PreconditionRequired("If-Match: required (the draft's ETag), so that you "
+                                   "activate exactly the draft you validated")
+    if "*" not in if_match and draft_etag(layer) not in if_match:
+        raise PreconditionFailed(f"draft {layer['id']} changed since you read it (now "
+                                 f"{draft_etag(layer)}): reload and validate it again")
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+async def draft_for(conn: AsyncConnection, user: User | None, draft_id: int, write: bool,
+                    lock: bool = False) -> dict[str, Any]:
+    require(user, "plans", "write" if write else "read")
+    layer = await q.layer(conn, draft_id, lock=lock)
+    if layer["status"] != "draft" or layer["draft_scope"] is None:
+        raise NotFound(f"draft {draft_id} does not exist (layer {draft_id} is "
+                       f"{layer['status']}, not a planner's draft)")
+    if not in_scope(user, layer["draft_scope"]):
+        raise NotFound(f"draft {draft_id} does not exist")
+    return layer
+
+
+def _geom(wkb: bytes | None) -> Any:
+    return None if wkb is None else shapely.from_wkb(wkb)
+
+
+async def load_scope(conn: AsyncConnection, layer: dict[str, Any]) -> Scope:
+    scope_code, layer_id = layer["draft_scope"], layer["id"]
+    communities = {r["code"]: _geom(r["wkb"]) for r in await q.communities(conn, scope_code)}
+    grids = [PlanGrid(r["id"], r["code"], r["name"], r["kind"], r["dedicated_type"],
+                      r["community_code"], _geom(r["wkb"]), tuple(r["lineage"] or ()),
+                      r["version"], r["locked"])
+             for r in await q.draft_grids(conn, layer_id)]
+    buildings = [PlanBuilding(r["id"], _geom(r["wkb"]), r["households"], r["grid_id"],
+                              r["has_head"], r["community_code"])
+                 for r in await q.scope_buildings(conn, layer_id, scope_code)]
+    facilities = [PlanFacility(r["id"], r["category"], _geom(r["wkb"]))
+                  for r in await q.scope_facilities(conn, scope_code)]
+    gaps = _geom(await q.allowed_gaps(conn, scope_code))
+    if communities:
+        lon = shapely.union_all(list(communities.values())).centroid.x
+    else:
+        raise NotFound(f"area {scope_code} has no communities")
+    return Scope(scope_code, metric_epsg(lon), communities, grids, buildings, facilities, gaps)
+
+
+@dataclass
+class Checked:
+    issues: list[dict[str, Any]]
+    errors: int
+    warnings: int
+    grids: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"errors": self.errors, "warnings": self.warnings,
+                "problems": {"type": "FeatureCollection", "features": self.issues},
+                "metrics": {"draft": self.summary, "grids": self.grids}}
+
+
+def check(scope: Scope, rules: Rules) -> Checked:
+    """Validation problems and live metrics of a scope."""
+    issues = validate(scope, rules)
+    per_grid, summary = measure(scope, rules)
+    errors = sum(1 for i in issues if i.severity == "error")
+    return Checked([i.feature() for i in issues], errors, len(issues) - errors,
+                   [m.as_dict() for m in per_grid], summary.as_dict())
+
+
+# -- opening ---------------------------------------------------------------------------------
+
+async def open_draft(conn: AsyncConnection, user: User | None, client: str | None, theme: str,
+                     scope_code: str, note: str | None) -> int:
+    """A draft of ``theme``'s active generation for one community or street: a copy of its
+    grids there, and every building of the scope assigned to the grid covering it."""
+    require(user, "plans", "write")
+    if len(scope_code) not in (9, 12):
+        raise InvalidInput(f"scope: {scope_code!r} must be a street (9 digits) or a community "
+                           "(12 digits) code")
+    if not in_scope(user, scope_code):
+        raise Forbidden(f"scope: {scope_code} is outside your area")
+    base = await q.active_layer(conn, theme, scope_code)
+    if base is None:
+        raise NotFound(f"there is no active {theme} layer over {scope_code}")
+    async with conn.transaction():
+        draft_id = await q.create_draft(conn, base, scope_code, actor_of(user), note)
+        copied = await q.copy_grids(conn, base["id"], draft_id, scope_code, inside=True)
+        await conn.execute("""
+            INSERT INTO draft_buildings (layer_id, building_id, grid_id)
+            SELECT %(layer)s, b.id, (SELECT g.id FROM grids g WHERE g.layer_id = %(layer)s
+                                     AND ST_Covers(g.geom, b.geom) ORDER BY g.code LIMIT 1)
+            FROM buildings b WHERE starts_with(coalesce(b.community_code, ''), %(scope)s)""",
+            {"layer": draft_id, "scope": scope_code})
+        await q.recount(conn, draft_id)
+        await record_async(conn, actor_of(user), "open_draft", "grid_layer", str(draft_id),
+                           {"theme": theme, "scope": scope_code, "base": base["id"],
+                            "grids": len(copied)}, client)
+    return draft_id
+
+
+# -- editing ---------------------------------------------------------------------------------
+
+async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: EditResult
+                 ) -> dict[int, int]:
+    """Write an edit; returns the ids given to the new grids (negative key → id)."""
+    before = {g.key: g for g in scope.grids}
+    await q.delete_grids(conn, layer_id, sorted(result.removed))
+    after = {g.key: g for g in result.grids}
+    recoded = [k for k in result.changed if k in before and after[k].code != before[k].code]
+    await q.park_codes(conn, layer_id, recoded)
+    for key in sorted(result.changed):
+        await q.update_grid(conn, layer_id, after[key])
+    ids: dict[int, int] = {}
+    for key in sorted(result.created, reverse=True):
+        ids[key] = await q.insert_grid(conn, layer_id, after[key])
+    old = {b.id: b.grid for b in scope.buildings}
+    moved = [(b, ids.get(g, g) if g is not None else None)
+             for b, g in result.assignment.items() if g != old.get(b) or (g or 0) < 0]
+    await q.assign(conn, layer_id, moved)
+    await q.recount(conn, layer_id)
+    return ids
+
+
+async def edit(conn: AsyncConnection, user: User | None, client: str | None, draft_id: int,
+               if_match: set[str] | None, targets: list[int], action: str,
+               detail: dict[str, Any], operation: Operation, rules: Rules) -> dict[str, Any]:
+    """Apply one edit to a draft: the grids ``targets`` must match ``if_match``."""
+    async with conn.transaction():
+        layer = await draft_for(conn, user, draft_id, write=True, lock=True)
+        current = await q.grid_versions(conn, draft_id)
+        check_grids(if_match, current, targets, draft_id)
+        scope = await load_scope(conn, layer)
+        result = operation(scope, rules)
+        ids = await _write(conn, draft_id, scope, result)
+        version = await q.bump(conn, draft_id)
+        touched = sorted({*result.changed, *ids.values()})
+        await record_async(conn, actor_of(user), action, "grid_layer", str(draft_id),
+                           {**detail, "changed": sorted(result.changed),
+                            "created": sorted(ids.values()), "removed": sorted(result.removed)},
+                           client)
+        layer = await q.layer(conn, draft_id)
+        scope = await load_scope(conn, layer)
+    versions = await q.grid_versions(conn, draft_id)
+    return {"draft": draft_id, "version": version, "etag": draft_etag(layer),
+            "changed": [_grid_ref(k, versions) for k in touched if k in versions],
+            "removed": sorted(result.removed), **check(scope, rules).as_dict()}
+
+
+def _grid_ref(key: int, versions: dict[int, tuple[str, int]]) -> dict[str, Any]:
+    code, version = versions[key]
+    return {"id": key, "code": code, "version": version, "etag": grid_etag(key, version)}

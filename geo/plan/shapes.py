@@ -1,0 +1,148 @@
+"""Geometry helpers of the plan edits: polygon clean-up and snapping in lon/lat, measures in
+the scope's Gauss-Krüger zone (geo.crs.to_metric), never in degrees."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import to_metric
+from geo.errors import InvalidInput
+
+# A shared boundary shorter than this is a corner touch, not an edge (DESIGN: grids are
+# adjacent through edges; two grids meeting at a road crossing are not neighbours).
+EDGE_MIN_M = 0.5
+# Boundaries closer than this are the same line: lon/lat overlays leave vertices ~1e-10 m off
+# the segment they were cut from, far below a centimetre.
+EDGE_EPS_M = 0.01
+# Overlaps and holes below 1 cm² are float noise of lon/lat overlays; acting on them would
+# only add vertices to neighbours that did not really change.
+NOISE_M2 = 1e-4
+# Metres per degree of latitude, and of longitude at the equator (WGS84, rounded).
+M_PER_DEG_LAT = 110_574.0
+M_PER_DEG_LON = 111_320.0
+
+
+def polygons(geom: BaseGeometry | None) -> list[Polygon]:
+    """The non-empty polygons of any geometry (collections from make_valid included)."""
+    if geom is None or geom.is_empty:
+        return []
+    if isinstance(geom, Polygon):
+        return [geom]
+    if hasattr(geom, "geoms"):
+        return [p for part in geom.geoms for p in polygons(part)]
+    return []
+
+
+def polygonal(parts: Sequence[Polygon]) -> BaseGeometry:
+    """A Polygon for one part, a MultiPolygon for more, an empty Polygon for none."""
+    if not parts:
+        return Polygon()
+    if len(parts) == 1:
+        return parts[0]
+    return MultiPolygon(list(parts))
+
+
+def clean(geom: BaseGeometry | None) -> BaseGeometry:
+    """Valid polygonal geometry: make_valid, then only the polygons with area (the lines and
+    points an overlay of touching polygons leaves behind are dropped)."""
+    if geom is None or geom.is_empty:
+        return Polygon()
+    valid = geom if geom.is_valid else shapely.make_valid(geom)
+    return polygonal([p for p in polygons(valid) if p.area > 0.0])
+
+
+def drawn(geom: Any, param: str) -> BaseGeometry:
+    """A polygon the planner drew, made valid; InvalidInput when it has no area."""
+    if not isinstance(geom, BaseGeometry):
+        raise InvalidInput(f"{param}: must be a Polygon or MultiPolygon, got {type(geom).__name__}")
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InvalidInput(f"{param}: must be a Polygon or MultiPolygon, got {geom.geom_type}")
+    shape = clean(geom)
+    if shape.is_empty:
+        raise InvalidInput(f"{param}: has no area")
+    return shape
+
+
+def area_m2(geom: BaseGeometry, epsg: int) -> float:
+    return 0.0 if geom.is_empty else float(to_metric(geom, epsg).area)
+
+
+def areas_m2(geoms: Sequence[BaseGeometry], epsg: int) -> list[float]:
+    if not geoms:
+        return []
+    return [float(a) for a in shapely.area(to_metric(np.array(geoms, dtype=object), epsg))]
+
+
+def shared_edge_m(a_metric: BaseGeometry, b_metric: BaseGeometry) -> float:
+    """Length in metres of a's boundary that runs along b (both already metric)."""
+    if not shapely.dwithin(a_metric, b_metric, EDGE_EPS_M):
+        return 0.0
+    along = shapely.intersection(a_metric.boundary, shapely.buffer(b_metric, EDGE_EPS_M))
+    return float(along.length)
+
+
+def _drop_noise_holes(geom: BaseGeometry, epsg: int) -> BaseGeometry:
+    parts = []
+    for p in polygons(geom):
+        holes = [r for r in p.interiors if area_m2(Polygon(r), epsg) >= NOISE_M2]
+        parts.append(p if len(holes) == len(p.interiors) else Polygon(p.exterior, holes))
+    return polygonal(parts)
+
+
+def union(geoms: Iterable[BaseGeometry], epsg: int) -> BaseGeometry:
+    """Union in lon/lat; a union along edges with T-junctions (a vertex of one grid lying on a
+    segment of the other up to float precision) can leave pinhole rings, which are filled."""
+    merged = clean(shapely.union_all([g for g in geoms if not g.is_empty]))
+    return _drop_noise_holes(merged, epsg)
+
+
+def degrees_for_metres(metres: float, lat: float) -> float:
+    """A distance in metres as degrees at latitude ``lat``, for tolerances that GEOS applies
+    in the lon/lat plane (snapping). A degree of longitude is shorter than one of latitude, so
+    the larger of the two degree values is taken: the tolerance is then at least the metres
+    asked in every direction (up to ~1/cos(lat) times more east-west)."""
+    along_lon = metres / (M_PER_DEG_LON * math.cos(math.radians(lat)))
+    along_lat = metres / M_PER_DEG_LAT
+    return max(along_lon, along_lat)
+
+
+def _lines(geoms: Iterable[BaseGeometry]) -> BaseGeometry:
+    parts: list[Any] = []
+    for g in geoms:
+        for line in shapely.get_parts(g.boundary):
+            if not line.is_empty:
+                parts.append(line)
+    return shapely.MultiLineString(parts)
+
+
+def snap_to(geom: BaseGeometry, references: Sequence[BaseGeometry], tol_deg: float) -> BaseGeometry:
+    """Snap ``geom`` onto the boundaries of ``references`` within ``tol_deg`` (lon/lat).
+
+    shapely.snap moves vertices onto reference VERTICES (and inserts reference vertices into
+    nearby segments); a drawn corner near the middle of a neighbour's long edge has no vertex
+    to go to, so the vertices still within the tolerance are then projected onto the nearest
+    reference segment. The result's edges then lie on the neighbour's edges, so neither a gap
+    nor an overlap is left between them."""
+    if not references:
+        return geom
+    ref = _lines(references)
+    snapped = shapely.snap(geom, ref, tol_deg)
+
+    def project(coords: Any) -> Any:
+        pts = shapely.points(coords)
+        dist = shapely.distance(pts, ref)
+        near = (dist > 0.0) & (dist <= tol_deg)
+        if near.any():
+            to_ref = shapely.shortest_line(pts[near], ref)
+            coords = coords.copy()
+            coords[near] = shapely.get_coordinates(to_ref)[1::2]
+        return coords
+
+    return clean(shapely.transform(snapped, project))

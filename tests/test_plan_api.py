@@ -1,0 +1,345 @@
+"""Planners' drafts through the real API (httpx against uvicorn) on a demo city of its own
+(activation changes the active generation, which the other modules' demo must not see):
+open, split, merge, move, reshape, dedicated, If-Match (428/412), validation gating
+activation (409), activation re-pointing references, generations, diff, revert, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import shapely
+from shapely.geometry import LineString, mapping, shape
+
+from geo.auth import hash_password
+from geo.db import migrate
+from geo.settings import Settings
+from tests.conftest import drop, fresh_database, serve
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def plan_url() -> Iterator[str]:
+    from geo.demo.load import load_demo
+
+    url = fresh_database("_plan")
+    migrate.upgrade(url)
+    with psycopg.connect(url) as conn:
+        load_demo(conn, seed=20240320, scale=1, progress=False)
+    yield url
+    drop(url)
+
+
+@pytest.fixture(scope="module")
+def server(plan_url: str) -> Iterator[str]:
+    with serve(Settings(database_url=plan_url, pool_min_size=1, pool_max_size=4,
+                        rate_limit_per_minute=0)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def community(plan_url: str) -> str:
+    """A community of the demo with at least four base grids."""
+    with psycopg.connect(plan_url) as c:
+        row = c.execute("SELECT g.community_code FROM grids g JOIN grid_layers l ON "
+                        "l.id = g.layer_id WHERE l.theme = 'unified' AND g.kind = 'base' "
+                        "GROUP BY 1 HAVING count(*) >= 4 ORDER BY 1 LIMIT 1").fetchone()
+    assert row
+    return str(row[0])
+
+
+def _token(http: httpx.Client, plan_url: str, name: str, role: str, scope: str | None
+           ) -> dict[str, str]:
+    with psycopg.connect(plan_url, autocommit=True) as c:
+        c.execute("INSERT INTO users (username, password_hash, role, scope_code) VALUES "
+                  "(%s, %s, %s, %s) ON CONFLICT (username) DO NOTHING",
+                  (name, hash_password(PASSWORD), role, scope))
+    r = http.post("/api/v1/auth/token", data={"username": name, "password": PASSWORD})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def http(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def planner(http: httpx.Client, plan_url: str) -> dict[str, str]:
+    return _token(http, plan_url, "p_planner", "planner", "520602")
+
+
+@pytest.fixture(scope="module")
+def other_planner(http: httpx.Client, plan_url: str) -> dict[str, str]:
+    return _token(http, plan_url, "p_planner2", "planner", "520602")
+
+
+def _open(http: httpx.Client, who: dict[str, str], scope: str) -> dict[str, Any]:
+    r = http.post("/api/v1/drafts", json={"scope": scope}, headers=who)
+    assert r.status_code == 201, r.text
+    assert r.headers["ETag"] == r.json()["etag"]
+    return r.json()
+
+
+def _grids(draft: dict[str, Any]) -> list[dict[str, Any]]:
+    return draft["grids"]["features"]
+
+
+def _adjacent_pair(draft: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    feats = [f for f in _grids(draft) if f["properties"]["kind"] == "base"]
+    for i, a in enumerate(feats):
+        for b in feats[i + 1:]:
+            if shape(a["geometry"]).boundary.intersection(shape(b["geometry"]).boundary).length > 1e-4:
+                return a, b
+    raise AssertionError("no two adjacent grids")
+
+
+def _cut_line(feature: dict[str, Any]) -> dict[str, Any]:
+    """A north-south line through the middle of a grid, reaching past it at both ends."""
+    g = shape(feature["geometry"])
+    x = g.representative_point().x
+    _, miny, _, maxy = g.bounds
+    return mapping(LineString([(x, miny - 0.001), (x, maxy + 0.001)]))
+
+
+def test_opening_needs_a_planner(http: httpx.Client, plan_url: str, community: str) -> None:
+    assert http.post("/api/v1/drafts", json={"scope": community}).status_code == 401
+    worker = _token(http, plan_url, "p_worker", "community_worker", community)
+    r = http.post("/api/v1/drafts", json={"scope": community}, headers=worker)
+    assert r.status_code == 403 and "plans" in r.json()["detail"]
+
+
+def test_a_draft_copies_the_active_grids_with_problems_and_metrics(
+        http: httpx.Client, planner: dict[str, str], plan_url: str, community: str) -> None:
+    draft = _open(http, planner, community)
+    with psycopg.connect(plan_url) as c:
+        active = {r[0] for r in c.execute(
+            "SELECT g.code FROM grids g JOIN grid_layers l ON l.id = g.layer_id WHERE "
+            "l.theme = 'unified' AND l.status = 'active' AND g.community_code = %s",
+            (community,))}
+    assert {f["properties"]["code"] for f in _grids(draft)} == active
+    assert all(f["properties"]["etag"].startswith('"') for f in _grids(draft))
+    assert draft["metrics"]["draft"]["grids"] == len(active)
+    assert {m["code"] for m in draft["metrics"]["grids"]} == active
+    assert draft["errors"] == sum(1 for f in draft["problems"]["features"]
+                                  if f["properties"]["severity"] == "error")
+
+
+def test_edits_need_if_match_and_a_stale_one_is_refused(
+        http: httpx.Client, planner: dict[str, str], other_planner: dict[str, str],
+        plan_url: str, community: str) -> None:
+    draft = _open(http, planner, community)
+    a, b = _adjacent_pair(draft)
+    url = f"/api/v1/drafts/{draft['id']}/merge"
+    body = {"grids": [a["id"], b["id"]]}
+    r = http.post(url, json=body, headers=planner)
+    assert r.status_code == 428 and "If-Match" in r.json()["detail"]
+    # two planners read the same grids; the first edit wins, the second is refused
+    tags = f'{a["properties"]["etag"]}, {b["properties"]["etag"]}'
+    with psycopg.connect(plan_url) as c:
+        (building,) = c.execute("SELECT building_id FROM draft_buildings WHERE layer_id = %s "
+                                "AND grid_id = %s ORDER BY building_id LIMIT 1",
+                                (draft["id"], b["id"])).fetchone()  # type: ignore[misc]
+    first = http.post(f"/api/v1/drafts/{draft['id']}/move-buildings",
+                      json={"buildings": [building], "to": a["id"]},
+                      headers={**other_planner, "If-Match": a["properties"]["etag"]})
+    assert first.status_code == 200, first.text
+    second = http.post(url, json=body, headers={**planner, "If-Match": tags})
+    assert second.status_code == 412, second.text
+    assert a["properties"]["code"] in second.json()["detail"]
+    reread = http.get(f"/api/v1/drafts/{draft['id']}", headers=planner).json()
+    assert {a["id"], b["id"]} <= {f["id"] for f in _grids(reread)}  # nothing merged
+    # a grid that an edit removed is reported as stale too, not as unknown
+    fresh = {g["id"]: g["etag"] for g in first.json()["changed"]}
+    assert set(fresh) == {a["id"], b["id"]}  # the donor changed too
+    split = http.post(f"/api/v1/drafts/{draft['id']}/split",
+                      json={"grid": b["id"], "line": _cut_line(b)},
+                      headers={**other_planner, "If-Match": fresh[b["id"]]})
+    assert split.status_code == 200, split.text
+    again = http.post(url, json=body, headers={**planner, "If-Match": tags})
+    assert again.status_code == 412 and "no longer" in again.json()["detail"]
+
+
+def test_split_then_merge_back_keeps_codes_lineage_and_coverage(
+        http: httpx.Client, planner: dict[str, str], community: str) -> None:
+    draft = _open(http, planner, community)
+    a, _ = _adjacent_pair(draft)
+    r = http.post(f"/api/v1/drafts/{draft['id']}/split",
+                  json={"grid": a["id"], "line": _cut_line(a)},
+                  headers={**planner, "If-Match": a["properties"]["etag"]})
+    assert r.status_code == 200, r.text
+    after = http.get(f"/api/v1/drafts/{draft['id']}", headers=planner).json()
+    pieces = [f for f in _grids(after) if a["id"] in f["properties"]["lineage"]]
+    assert len(pieces) >= 2
+    assert a["properties"]["code"] in {p["properties"]["code"] for p in pieces}
+    whole = shape(a["geometry"])
+    union = shapely.union_all([shape(p["geometry"]) for p in pieces])
+    # GeoJSON carries 7 decimals (~1 cm): areas agree to that rounding along the outline
+    assert abs(union.area - whole.area) / whole.area < 1e-5
+    assert after["version"] == draft["version"] + 1
+    assert after["etag"] != draft["etag"]
+    tags = ", ".join(p["properties"]["etag"] for p in pieces)
+    r = http.post(f"/api/v1/drafts/{draft['id']}/merge",
+                  json={"grids": [p["id"] for p in pieces]}, headers={**planner, "If-Match": tags})
+    assert r.status_code == 200, r.text
+    merged = [f for f in _grids(http.get(f"/api/v1/drafts/{draft['id']}", headers=planner).json())
+              if f["properties"]["code"] == a["properties"]["code"]]
+    assert len(merged) == 1
+    assert shape(merged[0]["geometry"]).symmetric_difference(whole).area / whole.area < 1e-5
+
+
+def test_bad_edits_say_what_is_wrong(http: httpx.Client, planner: dict[str, str],
+                                     community: str) -> None:
+    draft = _open(http, planner, community)
+    a, _ = _adjacent_pair(draft)
+    far = mapping(LineString([(100.0, 30.0), (100.1, 30.1)]))
+    r = http.post(f"/api/v1/drafts/{draft['id']}/split", json={"grid": a["id"], "line": far},
+                  headers={**planner, "If-Match": a["properties"]["etag"]})
+    assert r.status_code == 422 and "line" in r.json()["detail"]
+    r = http.post(f"/api/v1/drafts/{draft['id']}/split",
+                  json={"grid": a["id"], "line": {"type": "Point", "coordinates": [1, 2]}},
+                  headers={**planner, "If-Match": "*"})
+    assert r.status_code == 422 and "LineString" in r.json()["detail"]
+    unchanged = http.get(f"/api/v1/drafts/{draft['id']}", headers=planner).json()
+    assert unchanged["version"] == draft["version"]
+
+
+def test_moving_buildings_moves_their_households(
+        http: httpx.Client, planner: dict[str, str], plan_url: str, community: str) -> None:
+    draft = _open(http, planner, community)
+    a, b = _adjacent_pair(draft)
+    with psycopg.connect(plan_url) as c:
+        moved = [r[0] for r in c.execute(
+            "SELECT d.building_id FROM draft_buildings d JOIN buildings bl ON bl.id = "
+            "d.building_id WHERE d.layer_id = %s AND d.grid_id = %s ORDER BY ST_Distance("
+            "bl.geom, (SELECT geom FROM grids WHERE id = %s)) LIMIT 2",
+            (draft["id"], a["id"], b["id"]))]
+        households = c.execute("SELECT sum(households) FROM buildings WHERE id = ANY(%s)",
+                               (moved,)).fetchone()[0]  # type: ignore[index]
+    assert moved
+    r = http.post(f"/api/v1/drafts/{draft['id']}/move-buildings",
+                  json={"buildings": moved, "to": b["id"]},
+                  headers={**planner, "If-Match": b["properties"]["etag"]})
+    assert r.status_code == 200, r.text
+    metrics = {m["key"]: m for m in r.json()["metrics"]["grids"]}
+    before = {m["key"]: m for m in draft["metrics"]["grids"]}
+    assert metrics[b["id"]]["households"] == before[b["id"]]["households"] + households
+    assert metrics[a["id"]]["households"] == before[a["id"]]["households"] - households
+
+
+def test_activation_is_refused_while_the_draft_has_errors(
+        http: httpx.Client, planner: dict[str, str], community: str) -> None:
+    draft = _open(http, planner, community)
+    a, _ = _adjacent_pair(draft)
+    small = shape(a["geometry"]).buffer(-0.0005)  # leaves a ring of gap around it
+    r = http.put(f"/api/v1/drafts/{draft['id']}/grids/{a['id']}/geometry",
+                 json={"geometry": mapping(small)},
+                 headers={**planner, "If-Match": a["properties"]["etag"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert any(f["properties"]["rule"] == "gap" for f in body["problems"]["features"])
+    r = http.post(f"/api/v1/drafts/{draft['id']}/activate",
+                  headers={**planner, "If-Match": body["etag"]})
+    assert r.status_code == 409
+    rules = {f["properties"]["rule"] for f in r.json()["problems"]["features"]}
+    assert "gap" in rules
+    assert all(f["geometry"] for f in r.json()["problems"]["features"]
+               if f["properties"]["rule"] == "gap")
+
+
+def _active_generation(plan_url: str) -> int:
+    with psycopg.connect(plan_url) as c:
+        row = c.execute("SELECT generation FROM grid_layers WHERE theme = 'unified' AND "
+                        "status = 'active'").fetchone()
+    assert row
+    return int(row[0])
+
+
+def test_activation_publishes_a_generation_and_moves_references(
+        http: httpx.Client, planner: dict[str, str], plan_url: str, community: str) -> None:
+    before = _active_generation(plan_url)
+    draft = _open(http, planner, community)
+    a, _ = _adjacent_pair(draft)
+    r = http.post(f"/api/v1/drafts/{draft['id']}/split",
+                  json={"grid": a["id"], "line": _cut_line(a)},
+                  headers={**planner, "If-Match": a["properties"]["etag"]})
+    assert r.status_code == 200 and r.json()["errors"] == 0, r.text
+    stale = http.post(f"/api/v1/drafts/{draft['id']}/activate",
+                      headers={**planner, "If-Match": draft["etag"]})
+    assert stale.status_code == 412
+    diff = http.get(f"/api/v1/drafts/{draft['id']}/diff", headers=planner).json()
+    assert diff["summary"]["added"] >= 1 and diff["summary"]["changed"] + diff["summary"][
+        "removed"] >= 1
+    r = http.post(f"/api/v1/drafts/{draft['id']}/activate",
+                  headers={**planner, "If-Match": r.json()["etag"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["generation"] == before + 1 == _active_generation(plan_url)
+    with psycopg.connect(plan_url) as c:
+        # every building, current post and open issue points at a grid of the active generation
+        for table, where in (("buildings", "TRUE"),
+                             ("role_assignments", "t.valid_to IS NULL"),
+                             ("resident_issues", "t.status <> 'closed'")):
+            stale_refs = c.execute(
+                f"SELECT count(*) FROM {table} t JOIN grids g ON g.id = t.grid_id "
+                f"JOIN grid_layers l ON l.id = g.layer_id WHERE l.theme = 'unified' "
+                f"AND l.status <> 'active' AND {where}").fetchone()[0]  # type: ignore[index]
+            assert stale_refs == 0, table
+        # buildings sit in the grid that covers them
+        wrong = c.execute(
+            "SELECT count(*) FROM buildings b JOIN grids g ON g.id = b.grid_id WHERE "
+            "b.community_code = %s AND NOT ST_Covers(g.geom, b.geom)", (community,)
+        ).fetchone()[0]  # type: ignore[index]
+        assert wrong == 0
+        audit = c.execute("SELECT action FROM audit_log WHERE object_type = 'grid_layer' AND "
+                          "object_id = %s ORDER BY id", (str(draft["id"]),)).fetchall()
+    assert [x[0] for x in audit] == ["open_draft", "split", "activate"]
+    old = http.get("/api/v1/grids", params={"generation": before, "within": community}).json()
+    new = http.get("/api/v1/grids", params={"within": community}).json()
+    assert len(new["features"]) == len(old["features"]) + len(diff["grids"]["features"]) - 1
+    gens = http.get("/api/v1/generations", headers=planner).json()
+    assert [g["generation"] for g in gens if g["status"] != "draft"][-2:] == [before, before + 1]
+    assert gens[-2]["valid_to"] is not None and gens[-1]["valid_to"] is None
+
+
+def test_diff_and_revert_between_generations(
+        http: httpx.Client, planner: dict[str, str], plan_url: str, community: str) -> None:
+    now = _active_generation(plan_url)
+    if now == 1:  # make a second generation first
+        test_activation_publishes_a_generation_and_moves_references(http, planner, plan_url,
+                                                                    community)
+        now = _active_generation(plan_url)
+    r = http.get("/api/v1/generations/diff",
+                 params={"from": now - 1, "to": now, "scope": community}, headers=planner)
+    assert r.status_code == 200, r.text
+    summary = r.json()["summary"]
+    assert summary["added"] + summary["removed"] + summary["changed"] >= 1
+    r = http.post(f"/api/v1/generations/{now - 1}/revert", json={"scope": community},
+                  headers=planner)
+    assert r.status_code == 201, r.text
+    reverted = http.get(r.json()["href"], headers=planner).json()
+    old = http.get("/api/v1/grids", params={"generation": now - 1, "within": community}).json()
+    assert sorted(f["properties"]["code"] for f in _grids(reverted)) == sorted(
+        f["properties"]["code"] for f in old["features"])
+
+
+def test_a_draft_opened_before_another_activation_of_its_scope_is_refused(
+        http: httpx.Client, planner: dict[str, str], other_planner: dict[str, str],
+        community: str) -> None:
+    mine = _open(http, planner, community)
+    theirs = _open(http, other_planner, community)
+    a, _ = _adjacent_pair(theirs)
+    r = http.post(f"/api/v1/drafts/{theirs['id']}/split",
+                  json={"grid": a["id"], "line": _cut_line(a)},
+                  headers={**other_planner, "If-Match": a["properties"]["etag"]})
+    assert r.status_code == 200, r.text
+    r = http.post(f"/api/v1/drafts/{theirs['id']}/activate",
+                  headers={**other_planner, "If-Match": r.json()["etag"]})
+    assert r.status_code == 200, r.text
+    r = http.post(f"/api/v1/drafts/{mine['id']}/activate",
+                  headers={**planner, "If-Match": mine["etag"]})
+    assert r.status_code == 409 and "open a new draft" in r.json()["detail"]
