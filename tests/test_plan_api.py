@@ -5,7 +5,12 @@ activation (409), activation re-pointing references, generations, diff, revert, 
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -343,3 +348,44 @@ def test_a_draft_opened_before_another_activation_of_its_scope_is_refused(
     r = http.post(f"/api/v1/drafts/{mine['id']}/activate",
                   headers={**planner, "If-Match": mine["etag"]})
     assert r.status_code == 409 and "open a new draft" in r.json()["detail"]
+
+
+def _cli(plan_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GRIDGOV_DATABASE_URL": plan_url}
+    return subprocess.run([str(Path(sys.executable).parent / "gridgov"), "grid", *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_the_cli_drafts_merges_and_activates(plan_url: str) -> None:
+    with psycopg.connect(plan_url) as c:
+        community, first, second = c.execute("""
+            SELECT a.community_code, a.code, b.code FROM grids a
+            JOIN grids b ON b.layer_id = a.layer_id AND b.community_code = a.community_code
+                        AND a.code < b.code
+            JOIN grid_layers l ON l.id = a.layer_id
+            WHERE l.theme = 'unified' AND l.status = 'active' AND a.kind = 'base'
+              AND b.kind = 'base' AND a.community_code LIKE '520602002%'
+              AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom))) > 1e-4
+            ORDER BY 1, 2, 3 LIMIT 1""").fetchone()  # type: ignore[misc]
+    opened = _cli(plan_url, "open", community)
+    assert opened.returncode == 0, opened.stderr
+    draft = re.search(r"draft (\d+) version", opened.stdout).group(1)  # type: ignore[union-attr]
+    bad = _cli(plan_url, "merge", draft, first, "520602999999999")
+    assert bad.returncode == 1 and "520602999999999" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    merged = _cli(plan_url, "merge", draft, first, second)
+    assert merged.returncode == 0, merged.stderr
+    assert "0 error(s)" in merged.stdout
+    before = _active_generation(plan_url)
+    activated = _cli(plan_url, "activate", draft)
+    assert activated.returncode == 0, activated.stderr
+    assert _active_generation(plan_url) == before + 1
+    with psycopg.connect(plan_url) as c:
+        codes = {r[0] for r in c.execute(
+            "SELECT g.code FROM grids g JOIN grid_layers l ON l.id = g.layer_id WHERE "
+            "l.theme = 'unified' AND l.status = 'active' AND g.community_code = %s",
+            (community,))}
+        actor = c.execute("SELECT actor FROM audit_log WHERE action = 'activate' "
+                          "ORDER BY id DESC LIMIT 1").fetchone()[0]  # type: ignore[index]
+    assert first in codes and second not in codes
+    assert actor.startswith("cli:")
