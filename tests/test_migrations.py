@@ -48,7 +48,7 @@ def test_every_geometry_column_is_4326_and_indexed(db_url: str) -> None:
             "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_am m ON m.oid = i.relam "
             "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey) "
             "WHERE m.amname = 'gist'")}
-    assert len(cols) == 17  # every geometry column of the schema (and the lookup view)
+    assert len(cols) == 18  # every geometry column of the schema (and the lookup view)
     for table, column, srid in cols:
         # WGS84 everywhere; the Web Mercator copies for tiles say so in their name
         assert srid == (3857 if column.endswith("_3857") else 4326), (table, column)
