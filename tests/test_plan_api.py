@@ -389,3 +389,25 @@ def test_the_cli_drafts_merges_and_activates(plan_url: str) -> None:
                           "ORDER BY id DESC LIMIT 1").fetchone()[0]  # type: ignore[index]
     assert first in codes and second not in codes
     assert actor.startswith("cli:")
+
+
+def test_a_proposal_balances_the_households_of_a_community(
+        http: httpx.Client, planner: dict[str, str], plan_url: str) -> None:
+    with psycopg.connect(plan_url) as c:
+        (community,) = c.execute(
+            "SELECT community_code FROM buildings WHERE community_code LIKE '520602003%' "
+            "GROUP BY 1 HAVING sum(households) > 1500 ORDER BY 1 LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+    draft = _open(http, planner, community)
+    r = http.post(f"/api/v1/drafts/{draft['id']}/propose", json={"community": community},
+                  headers={**planner, "If-Match": "*"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["errors"] == 0, [f["properties"]["message"] for f in body["problems"]["features"]]
+    base = [m for m in body["metrics"]["grids"] if m["kind"] == "base"]
+    assert base and all(m["in_range"] for m in base)
+    assert all(m["contiguous"] for m in body["metrics"]["grids"])
+    bad = http.post(f"/api/v1/drafts/{draft['id']}/propose",
+                    json={"households_min": 600, "households_max": 400},
+                    headers={**planner, "If-Match": "*"})
+    assert bad.status_code == 422 and "households_min" in bad.json()["detail"]

@@ -17,8 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import UserDep, client_of
 from api.deps import ConnDep, SettingsDep
 from geo.db.changes import Changes
+from geo.errors import InvalidInput
 from geo.geometry_input import parse_geometry
 from geo.plan import drafts, edit, generations, views
+from geo.plan import propose as plan_propose
 from geo.plan.model import DEDICATED_TYPES, Rules
 from geo.settings import Settings
 
@@ -65,6 +67,14 @@ class Dedicated(Strict):
     dedicated_type: str = Field(description=", ".join(DEDICATED_TYPES))
     name: str = Field(min_length=1, max_length=100)
     community: str | None = Field(None, pattern=r"^[0-9]{12}$")
+
+
+class Propose(Strict):
+    community: str | None = Field(None, pattern=r"^[0-9]{12}$",
+                                  description="One community (default: the draft's whole scope)")
+    households_min: int | None = Field(None, ge=1, le=100000)
+    households_max: int | None = Field(None, ge=1, le=100000)
+    seed: int = Field(0, ge=0)
 
 
 class Renumber(Strict):
@@ -115,10 +125,11 @@ async def get_grid(conn: ConnDep, user: UserDep, draft_id: DraftId,
 
 async def _edit(request: Request, conn: ConnDep, user: UserDep, settings: Settings,
                 draft_id: int, if_match: str | None, targets: list[int], action: str,
-                detail: dict[str, Any], operation: drafts.Operation) -> JSONResponse:
+                detail: dict[str, Any], operation: drafts.Operation,
+                rules: Rules | None = None) -> JSONResponse:
     result = await drafts.edit(conn, user, client_of(request), draft_id,
                                drafts.parse_if_match(if_match), targets, action, detail,
-                               operation, _rules(settings))
+                               operation, rules or _rules(settings))
     _wrote(request)
     return _json(result, etag=result["etag"])
 
@@ -167,6 +178,20 @@ async def dedicated(request: Request, conn: ConnDep, user: UserDep, settings: Se
                        {"type": body.dedicated_type, "name": body.name},
                        partial(edit.dedicated, geom=geom, dedicated_type=body.dedicated_type,
                                name=body.name, community=body.community))
+
+
+@router.post("/{draft_id}/propose",
+             summary="Propose grids: households within range, contiguous, compact, on streets")
+async def propose(request: Request, conn: ConnDep, user: UserDep, settings: SettingsDep,
+                  draft_id: DraftId, body: Propose, if_match: IfMatch = None) -> JSONResponse:
+    rules = Rules.from_settings(settings, households_min=body.households_min,
+                                households_max=body.households_max)
+    if rules.households_min > rules.households_max:
+        raise InvalidInput("households_min: must not exceed households_max")
+    network = await drafts.network_of(conn, user, draft_id)
+    return await _edit(request, conn, user, settings, draft_id, if_match, [], "propose",
+                       body.model_dump(), partial(plan_propose.propose, community=body.community,
+                                                  network=network, seed=body.seed), rules)
 
 
 @router.post("/{draft_id}/renumber",

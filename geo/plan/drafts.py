@@ -126,6 +126,12 @@ async def load_scope(conn: AsyncConnection, layer: dict[str, Any]) -> Scope:
     return Scope(scope_code, metric_epsg(lon), communities, grids, buildings, facilities, gaps)
 
 
+async def network_of(conn: AsyncConnection, user: User | None, draft_id: int) -> Any:
+    """The walk network of a draft's scope (lon/lat MultiLineString), or None."""
+    layer = await draft_for(conn, user, draft_id, write=False)
+    return _geom(await q.scope_network(conn, layer["draft_scope"]))
+
+
 @dataclass
 class Checked:
     issues: list[dict[str, Any]]

@@ -129,6 +129,17 @@ async def allowed_gaps(conn: AsyncConnection, scope: str) -> bytes | None:
     return found[0]["wkb"] if found else None
 
 
+async def scope_network(conn: AsyncConnection, scope: str) -> bytes | None:
+    """The walk edges of the scope's communities, one MultiLineString (for the proposal's
+    boundaries on streets)."""
+    found = await fetch(conn, """
+        SELECT ST_AsBinary(ST_Collect(e.geom)) AS wkb FROM walk_edges e
+        WHERE EXISTS (SELECT 1 FROM areas a WHERE a.level = 'community'
+                      AND starts_with(a.code, %s) AND ST_Intersects(a.geom, e.geom))""",
+        (scope,))
+    return found[0]["wkb"] if found else None
+
+
 # -- writing an edit -----------------------------------------------------------------------
 
 def multipolygon_wkb(geom: BaseGeometry) -> bytes:

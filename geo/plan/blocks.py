@@ -1,0 +1,349 @@
+"""The ground an auto-proposal divides (geo.plan.propose): the free part of a community (what
+its kept grids leave), cut into street blocks by the walk network, the cells of the buildings
+inside their blocks, the building adjacency graph the partition grows on, and the grid shapes
+made back from the cells of a partition; and where the partition's regions start (seeds
+spread over the sites).
+
+Buildings at one point share one Voronoi cell, so they are grouped into *sites* that always go
+to one grid together. A site's cell is drawn inside its street block (the Voronoi diagram of
+the block's sites, clipped to the block), so two grids that meet at a street meet exactly on
+its centre line. Cells are lon/lat (cells.building_cells) so that the new grids end exactly on
+the community boundary and on the kept grids' edges; lengths are measured in the metric zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import to_metric
+from geo.plan.cells import building_cells
+from geo.plan.metrics import building_edges
+from geo.plan.model import PlanBuilding, PlanGrid, Scope
+from geo.plan.shapes import EDGE_EPS_M, EDGE_MIN_M, NOISE_M2, areas_m2, clean, polygons, shared_edge_m, union
+from geo.plan.validate import Floats, Geoms, Ints
+
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Sites:
+    """Buildings grouped by location (first appearance order)."""
+
+    points: Geoms  # lon/lat Points
+    xy: Floats  # (n, 2) metric coordinates
+    households: Ints
+    buildings: list[list[int]]  # the building ids at each site
+
+    def __len__(self) -> int:
+        return len(self.buildings)
+
+
+@dataclass
+class Ground:
+    cores: list[BaseGeometry]  # per site: the part of its cell that holds it (lon/lat)
+    spare: list[BaseGeometry]  # ground in no core: cut-off cell parts, blocks without sites
+    edges: Ints  # (m, 2) site index pairs whose cores share an edge
+    length_m: Floats  # (m,) length of that shared edge
+    street: Bools  # (m,) the pair lies on two sides of a street line
+    blocks: int  # street blocks the cells were drawn in (1: no network, or the fallback)
+
+    def components(self) -> tuple[int, Ints]:
+        return _components(len(self.cores), self.edges)
+
+
+def sites_of(buildings: Sequence[PlanBuilding], epsg: int) -> Sites:
+    at: dict[tuple[float, float], int] = {}
+    points: list[BaseGeometry] = []
+    households: list[int] = []
+    members: list[list[int]] = []
+    for b in buildings:
+        key = (b.point.x, b.point.y)
+        if key not in at:
+            at[key] = len(members)
+            points.append(b.point)
+            households.append(0)
+            members.append([])
+        i = at[key]
+        households[i] += max(int(b.households), 0)
+        members[i].append(b.id)
+    geoms = np.empty(len(points), dtype=object)
+    geoms[:] = points
+    metric = to_metric(geoms, epsg) if len(points) else geoms
+    xy = np.column_stack([shapely.get_x(metric), shapely.get_y(metric)]) if len(points) \
+        else np.empty((0, 2))
+    return Sites(geoms, xy, np.asarray(households, dtype=np.intp), members)
+
+
+def _components(n: int, edges: Ints) -> tuple[int, Ints]:
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
+    return int(count), labels.astype(np.intp)
+
+
+def _site_scope(sites: Sites, idx: Sequence[int], community: str, epsg: int,
+                bound: BaseGeometry) -> Scope:
+    """A throwaway scope of some sites (building id = site index) inside ``bound``, to reuse
+    the Voronoi cells and the Delaunay edges of the editor."""
+    buildings = [PlanBuilding(id=int(i), point=sites.points[i], households=0, grid=None,
+                              community_code=community) for i in idx]
+    return Scope(code=community, epsg=epsg, communities={community: bound}, grids=[],
+                 buildings=buildings)
+
+
+def ground(free: BaseGeometry, sites: Sites, community: str, epsg: int,
+           network: BaseGeometry | None) -> Ground:
+    """Cells, spare ground and the adjacency graph of ``sites`` in ``free``. Cells are drawn in
+    street blocks when a network is given, unless that splits the graph into more pieces than
+    the plain cells do (a block whose cells touch no cell across its streets): the grids must be
+    contiguous, and following streets is only a preference."""
+    network = _streets_near(network, free)
+    blocks = street_blocks(free, network, sites, epsg) if network is not None else [free]
+    found = _ground_in(blocks, free, sites, community, epsg, network)
+    if found.blocks > 1 and found.components()[0] > 1:
+        plain = _ground_in([free], free, sites, community, epsg, network)
+        if plain.components()[0] < found.components()[0]:
+            return plain
+    return found
+
+
+def _ground_in(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, community: str,
+               epsg: int, network: BaseGeometry | None) -> Ground:
+    owner = _block_of(blocks, sites.points)
+    cores: list[BaseGeometry] = [shapely.Polygon()] * len(sites)
+    spare: list[BaseGeometry] = []
+    for b, block in enumerate(blocks):
+        idx = np.flatnonzero(owner == b).tolist()
+        if not idx:
+            spare.append(block)
+            continue
+        cells = building_cells(_site_scope(sites, idx, community, epsg, block))
+        for i in idx:
+            core, rest = _core(cells[i], sites.points[i])
+            cores[i] = core
+            spare.extend(rest)
+    pairs = building_edges(_site_scope(sites, range(len(sites)), community, epsg, free))
+    length = _shared_m(cores, pairs, epsg)
+    keep = length > EDGE_MIN_M
+    pairs, length = pairs[keep], length[keep]
+    return Ground(cores, spare, pairs, length, _crossing(sites, pairs, network), len(blocks))
+
+
+def _streets_near(network: BaseGeometry | None, free: BaseGeometry) -> BaseGeometry | None:
+    """The street lines around ``free``: the network may be a whole city's, and every overlay
+    below would otherwise walk all of it."""
+    if network is None or free.is_empty:
+        return None
+    parts = shapely.get_parts(shapely.get_parts(network))
+    near = parts[shapely.intersects(parts, shapely.box(*free.bounds))]
+    lines = [p for p in near if p.geom_type in ("LineString", "LinearRing") and not p.is_empty]
+    return shapely.MultiLineString(lines) if lines else None
+
+
+def _core(cell: BaseGeometry, at: BaseGeometry) -> tuple[BaseGeometry, list[BaseGeometry]]:
+    """The part of a cell that holds its site, and the rest (a cell clipped to a concave block
+    can fall apart; the other parts are handed out to grids later)."""
+    parts = polygons(clean(cell))
+    if not parts:
+        return shapely.Polygon(), []
+    holding = [p for p in parts if p.covers(at)]
+    core = holding[0] if holding else max(parts, key=lambda p: p.area)
+    return core, [p for p in parts if p is not core]
+
+
+def _block_of(blocks: list[BaseGeometry], points: Geoms) -> Ints:
+    """The block of each site: the first covering it, else the nearest (a building recorded in
+    the community but standing just outside it)."""
+    owner = np.full(len(points), -1, dtype=np.intp)
+    if len(blocks) == 1:
+        owner[:] = 0
+        return owner
+    tree = shapely.STRtree(blocks)
+    site, block = tree.query(points, predicate="covered_by")
+    first = np.unique(site, return_index=True)
+    owner[first[0]] = block[first[1]]
+    lost = np.flatnonzero(owner < 0)
+    if len(lost):
+        owner[lost] = tree.nearest(points[lost])
+    return owner
+
+
+def _shared_m(cores: list[BaseGeometry], pairs: Ints, epsg: int) -> Floats:
+    if not len(pairs):
+        return np.zeros(0)
+    geoms = np.empty(len(cores), dtype=object)
+    geoms[:] = cores
+    # Neighbouring cells share their vertices exactly (one diagram, one transformation), so
+    # the intersection of two cores is their common edge.
+    shared = shapely.intersection(geoms[pairs[:, 0]], geoms[pairs[:, 1]])
+    return np.asarray(shapely.length(to_metric(shared, epsg)), dtype=np.float64)
+
+
+def _crossing(sites: Sites, pairs: Ints, network: BaseGeometry | None) -> Bools:
+    crossing = np.zeros(len(pairs), dtype=bool)
+    if network is None or not len(pairs):
+        return crossing
+    streets = [s for s in shapely.get_parts(network) if not s.is_empty]
+    if not streets:
+        return crossing
+    lines = shapely.linestrings(np.stack([shapely.get_coordinates(sites.points[pairs[:, 0]]),
+                                          shapely.get_coordinates(sites.points[pairs[:, 1]])], axis=1))
+    hit, _ = shapely.STRtree(streets).query(lines, predicate="intersects")
+    crossing[np.unique(hit)] = True
+    return crossing
+
+
+# ---------------------------------------------------------------- street blocks
+
+def street_blocks(free: BaseGeometry, network: BaseGeometry, sites: Sites, epsg: int) -> list[BaseGeometry]:
+    """``free`` cut by the streets into blocks (dead ends cut nothing). A block without a
+    building (a park, a square) joins the neighbouring block it shares the longest edge with,
+    so that the buildings on either side of it stay neighbours."""
+    if free.is_empty:
+        return []
+    lines = _lines_of(shapely.intersection(network, free))
+    if lines.is_empty:
+        return [free]
+    noded = shapely.union_all([free.boundary, lines])
+    faces = [p for p in polygons(shapely.polygonize(shapely.get_parts(noded)))
+             if free.covers(p.representative_point())]
+    if len(faces) < 2:
+        return [free]
+    owner = _block_of(faces, sites.points)
+    return _join_empty(faces, np.bincount(owner, minlength=len(faces)) > 0, epsg)
+
+
+def _lines_of(geom: BaseGeometry) -> BaseGeometry:
+    parts = [p for p in shapely.get_parts(shapely.get_parts(geom))
+             if p.geom_type in ("LineString", "LinearRing") and not p.is_empty]
+    return shapely.MultiLineString(parts) if parts else shapely.MultiLineString()
+
+
+def _join_empty(faces: list[BaseGeometry], occupied: Bools, epsg: int) -> list[BaseGeometry]:
+    group = list(range(len(faces)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    metric = list(to_metric(np.array(faces, dtype=object), epsg))
+    tree = shapely.STRtree(metric)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(faces)):
+            if occupied[root(i)]:
+                continue
+            best = max(((shared_edge_m(metric[i], metric[j]), j)
+                        for j in tree.query(metric[i], predicate="dwithin", distance=EDGE_EPS_M).tolist()
+                        if root(j) != root(i)), default=None)
+            if best is not None and best[0] > EDGE_MIN_M:
+                r, other = root(i), root(best[1])
+                group[r] = other
+                occupied[other] |= occupied[r]
+                changed = True
+    merged: dict[int, list[BaseGeometry]] = {}
+    for i, face in enumerate(faces):
+        merged.setdefault(root(i), []).append(face)
+    return [union(parts, epsg) for parts in merged.values()]
+
+
+# ---------------------------------------------------------------- seeds
+
+def spread_seeds(xy: Floats, w: Floats, k: int, rng: np.random.Generator, steps: int) -> list[int]:
+    """k distinct sites spread over ``xy`` (metric) by households ``w``: k-means++ centres drawn
+    with probability ∝ w · d² (so that seeds follow the households, not the ground), moved by
+    ``steps`` household-weighted Lloyd steps, each snapped to the nearest unused site."""
+    n = len(xy)
+    mass = w + 1e-9 * max(float(w.max()), 1.0)  # sites without households still count a little
+    centres = [xy[int(rng.choice(n, p=mass / mass.sum()))]]
+    d2 = ((xy - centres[0]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        p = mass * d2
+        pick = int(rng.choice(n, p=p / p.sum())) if p.sum() > 0 else int(rng.integers(n))
+        centres.append(xy[pick])
+        d2 = np.minimum(d2, ((xy - xy[pick]) ** 2).sum(axis=1))
+    c = np.array(centres)
+    for _ in range(steps):
+        _, near = cKDTree(c).query(xy)
+        weight = np.bincount(near, weights=mass, minlength=k)
+        for axis in range(2):
+            sums = np.bincount(near, weights=mass * xy[:, axis], minlength=k)
+            c[:, axis] = np.where(weight > 0, sums / np.maximum(weight, 1e-12), c[:, axis])
+    return _snap(c, xy)
+
+
+def _snap(centres: Floats, xy: Floats) -> list[int]:
+    tree = cKDTree(xy)
+    taken: set[int] = set()
+    seeds = []
+    for centre in centres:
+        _, order = tree.query(centre, k=min(len(xy), 16))
+        free = [int(i) for i in np.atleast_1d(order) if int(i) not in taken]
+        if not free:  # every nearby site is a seed already: the nearest unused one
+            d = ((xy - centre) ** 2).sum(axis=1)
+            free = [int(i) for i in np.argsort(d, kind="stable") if int(i) not in taken][:1]
+        taken.add(free[0])
+        seeds.append(free[0])
+    return seeds
+
+
+# ---------------------------------------------------------------- grid shapes
+
+def shapes_of(labels: Sequence[int], k: int, found: Ground, epsg: int) -> tuple[list[BaseGeometry],
+                                                                                list[BaseGeometry]]:
+    """The shape of each of the ``k`` regions (the union of its sites' cores), with the spare
+    ground handed to the region it shares the longest edge with; spare pieces touching no
+    region (enclosed by kept grids) are returned apart."""
+    groups: list[list[BaseGeometry]] = [[] for _ in range(k)]
+    for i, r in enumerate(labels):
+        groups[r].append(found.cores[i])
+    shapes = [union(g, epsg) for g in groups]
+    pieces = polygons(union(found.spare, epsg)) if found.spare else []
+    pieces = [p for p, a in zip(pieces, areas_m2(pieces, epsg), strict=True) if a > NOISE_M2]
+    if not pieces or not shapes:
+        return shapes, pieces
+    metric = list(to_metric(np.array(shapes, dtype=object), epsg))
+    tree = shapely.STRtree(metric)
+    extra: list[list[BaseGeometry]] = [[] for _ in range(k)]
+    alone: list[BaseGeometry] = []
+    for piece in pieces:
+        m = to_metric(piece, epsg)
+        near = tree.query(m, predicate="dwithin", distance=EDGE_EPS_M).tolist()
+        best = max(((shared_edge_m(m, metric[j]), -j) for j in near), default=(0.0, 0))
+        if best[0] > EDGE_MIN_M:
+            extra[-best[1]].append(piece)
+        else:
+            alone.append(piece)
+    shapes = [union([s, *e], epsg) if e else s for s, e in zip(shapes, extra, strict=True)]
+    return shapes, alone
+
+
+def usable(b: PlanBuilding) -> bool:
+    return b.point is not None and b.point.geom_type == "Point" and not b.point.is_empty
+
+
+def pieces(geom: BaseGeometry, tolerance_m2: float, epsg: int) -> list[BaseGeometry]:
+    """The polygons of ``geom`` above the tolerance."""
+    parts = polygons(clean(geom))
+    return [p for p, a in zip(parts, areas_m2(parts, epsg), strict=True) if a > tolerance_m2]
+
+
+def lineage(shape: BaseGeometry, old: list[PlanGrid], tree: shapely.STRtree, tolerance_m2: float,
+            epsg: int) -> tuple[int, ...]:
+    """The keys of the ``old`` grids (indexed by ``tree``) that ``shape`` overlaps."""
+    near = [old[i] for i in tree.query(shape, predicate="intersects").tolist()]
+    if not near:
+        return ()
+    overlap = [clean(shapely.intersection(g.geom, shape)) for g in near]
+    areas = areas_m2(overlap, epsg)
+    return tuple(sorted(g.key for g, a in zip(near, areas, strict=True) if a > tolerance_m2))

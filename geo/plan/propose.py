@@ -1,0 +1,483 @@
+"""The auto-proposal (自动划分): a partition of a community's buildings into base grids of
+rules.households_min–households_max households, contiguous, compact, cut along streets.
+
+Method, per community (and per piece of it, when kept grids cut it apart):
+
+1. Kept as they are: dedicated grids and locked grids, with their buildings and their ground.
+   The rest of the community (the *free* ground) and its buildings are divided anew.
+2. Ground (geo.plan.blocks): buildings at one point form a site; each site's Voronoi cell is
+   drawn inside its street block, and two sites are neighbours when they are Delaunay
+   neighbours (metrics.building_edges) whose cells share an edge. A neighbour pair on two
+   sides of a street line is a *street edge*.
+3. The number of grids k puts the mean total/k inside the range (grid_count).
+4. Seeds: k-means++ on the sites' metric coordinates, refined by a few household-weighted
+   Lloyd steps, each centre snapped to its nearest unused site.
+5. Growth: the region with the fewest households takes its nearest unassigned neighbouring
+   site (nearest to its seed); crossing a street counts as a detour of one grid radius, so a
+   region fills its own block before it crosses.
+6. Local search: a boundary site moves to an adjacent region when that lowers
+       Σ (h − target)² + OUT_OF_RANGE · Σ out · (target + out) + λ · cut
+   (out: how far h lies outside the range; cut: the length of the boundaries between regions,
+   street boundaries counting STREET_CUT of theirs, i.e. the perimeter Polsby-Popper
+   penalises). λ is set so that a typical site moves for balance, lengthening the boundary
+   by two typical edges, only when the two regions differ by more than its households plus
+   a quarter of the range's width. A move never disconnects or empties its region (bounded
+   breadth-first search in the region).
+7. Repair: a region still out of range is in a local minimum that single moves cannot leave;
+   it is divided again from scratch together with the regions around it (_repair).
+8. Grid shape: the union of the cells of its sites, with cut-off cell parts and empty blocks
+   handed to the grid they share the longest edge with (how the edits absorb slivers; the
+   kept grids take nothing). Codes: the community's smallest codes that the kept grids do not
+   hold, in reading order (west→east, north→south); names 第N网格 after the code.
+
+Everything is deterministic for a given ``seed`` (numpy's default_rng; fixed visiting orders).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import InvalidInput
+from geo.plan import blocks
+from geo.plan.blocks import Ground, Sites
+from geo.plan.cells import community_of, locate
+from geo.plan.codes import next_codes, reading_order
+from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
+from geo.plan.model import PlanGrid, Rules, Scope
+from geo.plan.shapes import area_m2, clean
+from geo.plan.validate import Floats, Ints
+
+__all__ = ["grid_count", "propose"]
+
+# Outside the range, each household costs OUT_OF_RANGE · (target + its distance outside):
+# even one household out outweighs any compactness gain, so the range always comes first.
+OUT_OF_RANGE = 100.0
+STREET_CUT = 0.25  # a boundary along a street costs a quarter of one through a block
+COMPACTNESS = 1.0  # scales λ (see 6. above)
+LLOYD_STEPS = 5
+MAX_PASSES = 60
+CHAIN_REGIONS = 40  # how far (in regions) a chain may reach
+# The re-divisions may visit REDIVIDE_SITES sites per site of the piece (at least
+# REDIVIDE_MIN): enough for a few dozen local re-divisions, a bound on the time.
+REDIVIDE_SITES = 3
+REDIVIDE_MIN = 10_000
+REPAIR_RINGS = 4
+REPAIR_TRIES = 2  # other seeds (the generator moves on) for the same rings
+
+
+# ---------------------------------------------------------------- the grid count
+
+def grid_count(total: int, sites: int, rules: Rules) -> int:
+    """How many grids to make of ``total`` households on ``sites`` sites: the count whose mean
+    is nearest the target, moved into [ceil(total / max), floor(total / min)] (the counts that
+    put the mean in range); when no count does, the one whose mean lies closest to the range.
+    Never more grids than sites, never fewer than one."""
+    if total <= 0 or sites <= 1:
+        return 1
+    lo_h, hi_h = rules.households_min, rules.households_max
+    fewest = math.ceil(total / hi_h)
+    most = math.floor(total / lo_h) if lo_h > 0 else sites
+    near = (math.floor(total / rules.households_target), math.ceil(total / rules.households_target))
+    ideal = min((c for c in near if c >= 1), key=lambda c: (abs(total / c - rules.households_target), c))
+    if fewest <= most:
+        k = min(max(ideal, fewest), most)
+    else:
+        def miss(c: int) -> float:
+            return max(0.0, lo_h - total / c, total / c - hi_h)
+        k = min((c for c in (most, fewest) if c >= 1), key=lambda c: (miss(c), c))
+    return max(1, min(k, sites))
+
+
+# ---------------------------------------------------------------- the partition
+
+@dataclass
+class _Graph:
+    """One connected piece of the site graph, in local indices (Python lists: the search
+    below visits single sites, where lists beat numpy)."""
+
+    xy: Floats
+    w: list[int]
+    nbrs: list[list[tuple[int, float, bool]]]  # (neighbour, cut weight, across a street)
+
+
+@dataclass(frozen=True)
+class _Cost:
+    target: float
+    lo: float
+    hi: float
+    lam: float
+
+    def balance(self, h: float) -> float:
+        out = max(0.0, self.lo - h, h - self.hi)
+        return (h - self.target) ** 2 + OUT_OF_RANGE * out * (self.target + out)
+
+
+def _subgraph(found: Ground, sites: Sites, idx: Ints) -> _Graph:
+    local = np.full(len(sites), -1, dtype=np.intp)
+    local[idx] = np.arange(len(idx))
+    inside = (local[found.edges[:, 0]] >= 0) & (local[found.edges[:, 1]] >= 0)
+    nbrs: list[list[tuple[int, float, bool]]] = [[] for _ in range(len(idx))]
+    cut = found.length_m * np.where(found.street, STREET_CUT, 1.0)
+    for (a, b), c, s in zip(found.edges[inside].tolist(), cut[inside].tolist(),
+                            found.street[inside].tolist(), strict=True):
+        nbrs[local[a]].append((int(local[b]), c, s))
+        nbrs[local[b]].append((int(local[a]), c, s))
+    return _Graph(sites.xy[idx], sites.households[idx].tolist(), nbrs)
+
+
+def partition(found: Ground, sites: Sites, rules: Rules, seed: int) -> tuple[list[int], int]:
+    """Region of every site and the number of regions, piece by piece of the site graph
+    (a region never spans two pieces: it could not be one polygon)."""
+    count, piece = found.components()
+    labels = np.full(len(sites), -1, dtype=np.intp)
+    rng = np.random.default_rng(seed)
+    k_total = 0
+    for c in range(count):
+        idx = np.flatnonzero(piece == c)
+        graph = _subgraph(found, sites, idx)
+        k = grid_count(sum(graph.w), len(idx), rules)
+        labels[idx] = np.asarray(_regions(graph, k, rules, rng)) + k_total
+        k_total += k
+    return labels.tolist(), k_total
+
+
+def _regions(graph: _Graph, k: int, rules: Rules, rng: np.random.Generator,
+             repair: bool = True) -> list[int]:
+    n = len(graph.w)
+    if k <= 1:
+        return [0] * n
+    seeds = blocks.spread_seeds(graph.xy, np.asarray(graph.w, dtype=np.float64), k, rng, LLOYD_STEPS)
+    cuts = [c for row in graph.nbrs for _, c, _ in row]
+    mean_cut = max(float(np.mean(cuts)), 1e-9) if cuts else 1.0
+    extent = np.ptp(graph.xy, axis=0)
+    radius = math.sqrt(max(float(extent[0] * extent[1]), mean_cut**2) / (math.pi * k))
+    labels = _grow(graph, seeds, radius)
+    # λ per metre of cut: moving a typical site (w households) for balance, which lengthens
+    # the boundary by ~2 typical edges, has to gain more than 2 · w · width/4.
+    mean_w = max(float(np.mean(graph.w)), 1.0)
+    width = rules.households_max - rules.households_min
+    cost = _Cost(rules.households_target, rules.households_min, rules.households_max,
+                 COMPACTNESS * mean_w * width / 4 / mean_cut)
+    _improve(graph, labels, k, cost)
+    if repair:
+        _repair(graph, labels, k, rules, rng)
+    return labels
+
+
+def _repair(graph: _Graph, labels: list[int], k: int, rules: Rules, rng: np.random.Generator) -> None:
+    """Regions still out of range after the local search sit in a local minimum: single moves
+    cannot pass households on through neighbours that are in range themselves. First a site
+    is passed along a chain of adjacent regions (_chain); a region that no chain helps is
+    divided again from scratch together with the regions around it (_redivide), within a
+    budget of sites. Each step is kept only when fewer households are out of range."""
+    budget = max(REDIVIDE_SITES * len(labels), REDIVIDE_MIN)
+    stuck: set[int] = set()  # regions no chain helps (until a re-division changes the scene)
+    while budget > 0:
+        bad = _out_of_range(graph, labels, k, rules)
+        fresh = [r for r in bad if r not in stuck]
+        if fresh:
+            if not _chain(graph, labels, k, fresh[0], rules):
+                stuck.add(fresh[0])
+            continue
+        for r in bad:
+            spent, better = _redivide(graph, labels, r, rules, rng, budget)
+            budget -= spent
+            if better or budget <= 0:
+                break
+        else:
+            return
+        stuck.clear()
+
+
+def _out_of_range(graph: _Graph, labels: list[int], k: int, rules: Rules) -> list[int]:
+    sums = np.bincount(labels, weights=graph.w, minlength=k)
+    return np.flatnonzero((sums < rules.households_min) | (sums > rules.households_max)).tolist()
+
+
+def _chain(graph: _Graph, labels: list[int], k: int, r: int, rules: Rules) -> bool:
+    """Pass one site at a time along a path of adjacent regions: towards r when it holds too
+    few households, away from it when too many. The regions within CHAIN_REGIONS of r are
+    tried nearest first; the first path that lowers the households out of range is kept."""
+    members: list[list[int]] = [[] for _ in range(k)]
+    for v, lab in enumerate(labels):
+        members[lab].append(v)
+    sums = [0] * k
+    for v, lab in enumerate(labels):
+        sums[lab] += graph.w[v]
+    low = sums[r] < rules.households_min
+    parent = {r: r}
+    queue = [r]
+    for x in queue:
+        for y in sorted({labels[u] for v in members[x] for u, _, _ in graph.nbrs[v]} - set(parent)):
+            parent[y] = x
+            queue.append(y)
+            path = [y]
+            while path[-1] != r:
+                path.append(parent[path[-1]])
+            trial = _pass_along(graph, labels, members, sums, path if low else path[::-1], rules)
+            if trial is not None:
+                labels[:] = trial
+                return True
+            if len(queue) >= CHAIN_REGIONS:
+                return False
+    return False
+
+
+def _pass_along(graph: _Graph, labels: list[int], members: list[list[int]], sums: list[int],
+                flow: list[int], rules: Rules) -> list[int] | None:
+    """Labels after each region of ``flow`` gave the next one a site touching it (the site
+    that leaves the giver nearest the range, then the target, without splitting it); None when
+    a region has no such site or nothing improves."""
+    lo, hi, target = rules.households_min, rules.households_max, rules.households_target
+    trial = labels[:]
+    h = {x: sums[x] for x in flow}
+    own = {x: set(members[x]) for x in flow}
+
+    def out(v: float) -> float:
+        return max(0.0, lo - v, v - hi)
+
+    for giver, taker in itertools.pairwise(flow):
+        touching = [v for v in sorted(own[giver]) if any(trial[u] == taker for u, _, _ in graph.nbrs[v])]
+        touching.sort(key=lambda v: (out(h[giver] - graph.w[v]), abs(h[giver] - graph.w[v] - target)))
+        site = next((v for v in touching if len(own[giver]) > 1 and _stays_connected(graph, trial, v)), None)
+        if site is None:
+            return None
+        trial[site] = taker
+        own[giver].discard(site)
+        own[taker].add(site)
+        h[giver] -= graph.w[site]
+        h[taker] += graph.w[site]
+    gain = sum(out(sums[x]) for x in flow) - sum(out(h[x]) for x in flow)
+    return trial if gain > 0 else None
+
+
+def _redivide(graph: _Graph, labels: list[int], r: int, rules: Rules, rng: np.random.Generator,
+              budget: int) -> tuple[int, bool]:
+    """Divide region r and 1, 2, … REPAIR_RINGS rings of regions around it again (once their
+    mean is in range), as many regions as before: (sites divided, whether it was kept)."""
+    lo, hi = rules.households_min, rules.households_max
+    sums = np.bincount(labels, weights=graph.w, minlength=max(labels) + 1).astype(np.float64)
+    spent = 0
+    for rings in [n for n in range(1, REPAIR_RINGS + 1) for _ in range(REPAIR_TRIES)]:
+        group = _rings(graph, labels, r, rings)
+        idx = [v for v, lab in enumerate(labels) if lab in group]
+        if not lo * len(group) <= sums[group].sum() <= hi * len(group):
+            continue
+        if spent + len(idx) > budget:
+            return spent, False
+        spent += len(idx)
+        again = _regions(_restrict(graph, idx), len(group), rules, rng, repair=False)
+        after = np.bincount(again, weights=[graph.w[v] for v in idx], minlength=len(group)).astype(np.float64)
+        if _outside(after, lo, hi) < _outside(sums[group], lo, hi):
+            for v, lab in zip(idx, again, strict=True):
+                labels[v] = group[lab]
+            return spent, True
+    return spent, False
+
+
+def _outside(sums: Floats, lo: float, hi: float) -> float:
+    return float(np.maximum(0.0, np.maximum(lo - sums, sums - hi)).sum())
+
+
+def _rings(graph: _Graph, labels: list[int], r: int, rings: int) -> list[int]:
+    """Region r and the regions within ``rings`` steps of it, sorted."""
+    group = {r}
+    for _ in range(rings):
+        group |= {labels[u] for v, lab in enumerate(labels) if lab in group
+                  for u, _, _ in graph.nbrs[v]}
+    return sorted(group)
+
+
+def _restrict(graph: _Graph, idx: Sequence[int]) -> _Graph:
+    local = {v: i for i, v in enumerate(idx)}
+    nbrs = [[(local[u], c, s) for u, c, s in graph.nbrs[v] if u in local] for v in idx]
+    return _Graph(graph.xy[list(idx)], [graph.w[v] for v in idx], nbrs)
+
+
+def _grow(graph: _Graph, seeds: Sequence[int], street_detour: float) -> list[int]:
+    n, k = len(graph.w), len(seeds)
+    labels = [-1] * n
+    households = [0] * k
+    fronts: list[list[tuple[float, int]]] = [[] for _ in range(k)]
+    sx, sy = graph.xy[:, 0].tolist(), graph.xy[:, 1].tolist()
+
+    def take(v: int, r: int) -> None:
+        labels[v] = r
+        households[r] += graph.w[v]
+        cx, cy = sx[seeds[r]], sy[seeds[r]]
+        for u, _, street in graph.nbrs[v]:
+            if labels[u] < 0:
+                d = math.hypot(sx[u] - cx, sy[u] - cy) + (street_detour if street else 0.0)
+                heapq.heappush(fronts[r], (d, u))
+
+    for r, s in enumerate(seeds):
+        take(s, r)
+    queue = [(households[r], r) for r in range(k)]
+    heapq.heapify(queue)
+    while queue:
+        _, r = heapq.heappop(queue)
+        front = fronts[r]
+        while front and labels[front[0][1]] >= 0:
+            heapq.heappop(front)
+        if not front:
+            continue  # enclosed: the region stops growing
+        take(heapq.heappop(front)[1], r)
+        heapq.heappush(queue, (households[r], r))
+    return labels
+
+
+def _improve(graph: _Graph, labels: list[int], k: int, cost: _Cost) -> None:
+    households = [0] * k
+    size = [0] * k
+    for v, r in enumerate(labels):
+        households[r] += graph.w[v]
+        size[r] += 1
+    for _ in range(MAX_PASSES):
+        moves = 0
+        for v in range(len(labels)):
+            target = _best_move(graph, labels, households, size, cost, v)
+            if target is None or not _stays_connected(graph, labels, v):
+                continue
+            a = labels[v]
+            labels[v] = target
+            households[a] -= graph.w[v]
+            households[target] += graph.w[v]
+            size[a] -= 1
+            size[target] += 1
+            moves += 1
+        if not moves:
+            break
+
+
+def _best_move(graph: _Graph, labels: list[int], households: list[int], size: list[int],
+               cost: _Cost, v: int) -> int | None:
+    a = labels[v]
+    if size[a] <= 1:
+        return None
+    own = 0.0
+    other: dict[int, float] = {}
+    for u, c, _ in graph.nbrs[v]:
+        if labels[u] == a:
+            own += c
+        else:
+            other[labels[u]] = other.get(labels[u], 0.0) + c
+    if not other:
+        return None
+    w = graph.w[v]
+    leave = cost.balance(households[a] - w) - cost.balance(households[a])
+    best, gain = None, -1e-9
+    for b, shared in other.items():
+        delta = leave + cost.balance(households[b] + w) - cost.balance(households[b]) \
+            + cost.lam * (own - shared)
+        if delta < gain:
+            best, gain = b, delta
+    return best
+
+
+def _stays_connected(graph: _Graph, labels: list[int], v: int) -> bool:
+    """Whether v's region stays connected without v: a search from one of v's neighbours in
+    the region, stopping as soon as it has reached the others (usually a few steps away)."""
+    a = labels[v]
+    ends = {u for u, _, _ in graph.nbrs[v] if labels[u] == a}
+    if len(ends) <= 1:
+        return True
+    start = next(iter(sorted(ends)))
+    seen = {v, start}
+    todo = [start]
+    left = len(ends) - 1
+    while todo and left:
+        x = todo.pop()
+        for u, _, _ in graph.nbrs[x]:
+            if u not in seen and labels[u] == a:
+                seen.add(u)
+                todo.append(u)
+                if u in ends:
+                    left -= 1
+    return left == 0
+
+
+# ---------------------------------------------------------------- the proposal
+
+@dataclass
+class _Plan:
+    community: str
+    kept: list[PlanGrid]
+    removed: set[int]
+    shapes: list[BaseGeometry]  # the new grids, in reading order
+    members: list[list[int]]  # building ids of each new grid
+    to_kept: dict[int, int]  # buildings standing in a kept grid → that grid
+
+
+def propose(scope: Scope, rules: Rules, community: str | None = None,
+            network: BaseGeometry | None = None, seed: int = 0) -> EditResult:
+    """Divide ``community`` (every community of the scope when None) anew into base grids,
+    keeping its dedicated and locked grids as they are; ``network`` (lines in lon/lat, e.g.
+    the walk edges) is where boundaries should run. Old base grids are removed, new ones get
+    negative keys, lineage = the removed grids they overlap. See the module doc for the
+    method."""
+    if rules.households_min < 0 or rules.households_max < max(rules.households_min, 1):
+        raise InvalidInput(f"rules: households range {rules.households_min}–{rules.households_max} is empty")
+    if community is not None and community not in scope.communities:
+        raise InvalidInput(f"community: {community} is not in this draft's scope")
+    codes = [community] if community is not None else sorted(scope.communities)
+    plans = [_plan(scope, rules, c, network, seed) for c in codes]
+    keys = iter(_new_keys(scope, sum(len(p.shapes) for p in plans)))
+    made: list[PlanGrid] = []
+    moved: dict[int, int] = {}
+    for p in plans:
+        old = [g for g in scope.grids if g.key in p.removed]
+        tree = shapely.STRtree([g.geom for g in old])
+        free_codes = next_codes(p.community, {g.code for g in p.kept}, len(p.shapes))
+        for shape, code, members in zip(p.shapes, free_codes, p.members, strict=True):
+            key = next(keys)
+            made.append(PlanGrid(key=key, code=code, name=f"第{int(code[12:])}网格", kind="base",
+                                 dedicated_type=None, community_code=p.community, geom=shape,
+                                 lineage=blocks.lineage(shape, old, tree, rules.tolerance_m2, scope.epsg)))
+            moved.update(dict.fromkeys(members, key))
+        moved.update(p.to_kept)
+    removed = set().union(*(p.removed for p in plans))
+    return _outcome(scope, _replaced(scope, {}, drop=removed, add=made), moved)
+
+
+def _plan(scope: Scope, rules: Rules, community: str, network: BaseGeometry | None,
+          seed: int) -> _Plan:
+    mine = [g for g in scope.grids if g.community_code == community]
+    kept = [g for g in mine if g.kind == "dedicated" or g.locked]
+    kept_keys = {g.key for g in kept}
+    bound = scope.communities[community]
+    free = clean(shapely.difference(bound, shapely.union_all([g.geom for g in kept]))) if kept \
+        else clean(bound)
+    loose = [b for b in scope.buildings if b.grid not in kept_keys and blocks.usable(b)
+             and community_of(b, scope) == community]
+    in_kept = {bid: key for bid, key in locate(loose, kept).items() if key is not None}
+    plan = _Plan(community, kept, {g.key for g in mine} - kept_keys, [], [], in_kept)
+    if area_m2(free, scope.epsg) <= rules.tolerance_m2:
+        return plan
+    sites = blocks.sites_of([b for b in loose if b.id not in in_kept], scope.epsg)
+    if not len(sites):
+        plan.shapes = blocks.pieces(free, rules.tolerance_m2, scope.epsg)
+        plan.members = [[] for _ in plan.shapes]
+        return plan
+    found = blocks.ground(free, sites, community, scope.epsg, network)
+    labels, k = partition(found, sites, rules, seed)
+    shapes, alone = blocks.shapes_of(labels, k, found, scope.epsg)
+    members: list[list[int]] = [[] for _ in range(k)]
+    for site, r in enumerate(labels):
+        members[r].extend(sites.buildings[site])
+    # Ground enclosed by kept grids touches no new grid: it becomes a grid of its own rather
+    # than a gap (an error) or a detached part of another grid (also an error).
+    for piece in blocks.pieces(shapely.union_all(alone), rules.tolerance_m2, scope.epsg) if alone else []:
+        shapes.append(piece)
+        members.append([])
+    order = reading_order(shapes)
+    plan.shapes = [shapes[i] for i in order]
+    plan.members = [members[i] for i in order]
+    return plan
