@@ -24,6 +24,7 @@ from geo.db.queries import drafts as q
 from geo.errors import InvalidInput, NotFound
 from geo.geometry_input import parse_geometry
 from geo.plan import drafts, edit, generations, views
+from geo.plan import propose as plan_propose
 from geo.plan.model import Rules
 from geo.settings import get_settings
 
@@ -81,11 +82,11 @@ def _geometry(path: Path, types: tuple[str, ...], crs: str | None) -> Any:
 
 
 def _edit(draft_id: int, codes: list[str], action: str, detail: dict[str, Any],
-          make: Callable[[list[int]], drafts.Operation]) -> None:
+          make: Callable[[list[int]], drafts.Operation], rules: Rules | None = None) -> None:
     async def work(conn: AsyncConnection, user: User) -> dict[str, Any]:
         keys = [await _key(conn, draft_id, c) for c in codes]
         return await drafts.edit(conn, user, None, draft_id, ANY, keys, action, detail,
-                                 make(keys), _rules())
+                                 make(keys), rules or _rules())
     _report(_run(work))
 
 
@@ -168,6 +169,22 @@ def dedicated(draft: int, geometry: Path = typer.Option(..., help="GeoJSON polyg
     geom = _geometry(geometry, ("Polygon", "MultiPolygon"), crs)
     _edit(draft, [], "dedicated", {"type": kind, "name": name},
           lambda k: partial(edit.dedicated, geom=geom, dedicated_type=kind, name=name))
+
+
+@app.command("propose")
+@friendly
+def propose(draft: int, community: str | None = typer.Option(None, "--community"),
+            low: int | None = typer.Option(None, "--min", help="Households per grid, at least"),
+            high: int | None = typer.Option(None, "--max", help="Households per grid, at most"),
+            seed: int = typer.Option(0, "--seed")) -> None:
+    """Propose base grids: households within range, contiguous, compact, on streets."""
+    rules = Rules.from_settings(get_settings(), households_min=low, households_max=high)
+    if rules.households_min > rules.households_max:
+        raise InvalidInput("--min must not exceed --max")
+    network = _run(lambda conn, user: drafts.network_of(conn, user, draft))
+    _edit(draft, [], "propose", {"community": community, "min": low, "max": high, "seed": seed},
+          lambda k: partial(plan_propose.propose, community=community, network=network,
+                            seed=seed), rules)
 
 
 @app.command("renumber")
