@@ -13,7 +13,7 @@ the community boundary and on the kept grids' edges; lengths are measured in the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,6 @@ import numpy.typing as npt
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
@@ -257,43 +256,94 @@ def _join_empty(faces: list[BaseGeometry], occupied: Bools, epsg: int) -> list[B
     return [union(parts, epsg) for parts in merged.values()]
 
 
+# ---------------------------------------------------------------- the site graph
+
+@dataclass
+class SiteGraph:
+    """One connected piece of the site graph in local indices, as Python lists: the search of
+    geo.plan.propose visits single sites, where lists beat numpy."""
+
+    xy: Floats  # metric
+    w: list[int]  # households
+    nbrs: list[list[tuple[int, float, bool]]]  # (neighbour, cut weight, across a street)
+
+    def restrict(self, idx: Sequence[int]) -> SiteGraph:
+        local = {v: i for i, v in enumerate(idx)}
+        nbrs = [[(local[u], c, s) for u, c, s in self.nbrs[v] if u in local] for v in idx]
+        return SiteGraph(self.xy[list(idx)], [self.w[v] for v in idx], nbrs)
+
+    def regions_around(self, labels: Sequence[int], sites: Iterable[int]) -> set[int]:
+        """The regions of ``sites`` and of their neighbours."""
+        return {labels[u] for v in sites for u, _, _ in self.nbrs[v]} | {labels[v] for v in sites}
+
+    def stays_connected(self, labels: Sequence[int], v: int) -> bool:
+        """Whether v's region stays connected without v: a search from one of v's neighbours
+        in the region, stopping as soon as it has reached the others (usually a few steps
+        away, so a move costs little even in a region of thousands of sites)."""
+        a = labels[v]
+        ends = {u for u, _, _ in self.nbrs[v] if labels[u] == a}
+        if len(ends) <= 1:
+            return True
+        start = min(ends)
+        seen = {v, start}
+        todo = [start]
+        left = len(ends) - 1
+        while todo and left:
+            for u, _, _ in self.nbrs[todo.pop()]:
+                if u not in seen and labels[u] == a:
+                    seen.add(u)
+                    todo.append(u)
+                    if u in ends:
+                        left -= 1
+        return left == 0
+
+
+def site_graph(found: Ground, sites: Sites, idx: Ints, street_cut: float) -> SiteGraph:
+    """The graph of the sites ``idx`` (one piece of ``found``); an edge's cut weight is the
+    length of the cells' shared edge, times ``street_cut`` along a street."""
+    local = np.full(len(sites), -1, dtype=np.intp)
+    local[idx] = np.arange(len(idx))
+    inside = (local[found.edges[:, 0]] >= 0) & (local[found.edges[:, 1]] >= 0)
+    nbrs: list[list[tuple[int, float, bool]]] = [[] for _ in range(len(idx))]
+    cut = found.length_m * np.where(found.street, street_cut, 1.0)
+    for (a, b), c, s in zip(found.edges[inside].tolist(), cut[inside].tolist(),
+                            found.street[inside].tolist(), strict=True):
+        nbrs[local[a]].append((int(local[b]), c, s))
+        nbrs[local[b]].append((int(local[a]), c, s))
+    return SiteGraph(sites.xy[idx], sites.households[idx].tolist(), nbrs)
+
+
 # ---------------------------------------------------------------- seeds
 
-def spread_seeds(xy: Floats, w: Floats, k: int, rng: np.random.Generator, steps: int) -> list[int]:
-    """k distinct sites spread over ``xy`` (metric) by households ``w``: k-means++ centres drawn
-    with probability ∝ w · d² (so that seeds follow the households, not the ground), moved by
-    ``steps`` household-weighted Lloyd steps, each snapped to the nearest unused site."""
+def spread_seeds(xy: Floats, w: Floats, k: int, rng: np.random.Generator) -> list[int]:
+    """k distinct sites spread over ``xy`` (metric) in proportion to the households ``w``, by
+    recursive bisection: a group due for kk seeds is cut across its longer side where
+    ⌊kk/2⌋/kk of its households lie on one side, until each group holds one seed, placed on
+    its site nearest the group's household centroid. The frame is turned by an angle drawn
+    from ``rng``, so other seeds give other cuts.
+
+    Seeds follow the households, not the ground: k-means++ (even weighted) spreads them by
+    distance and, with low-rise and towers side by side, left the low-rise part with far more
+    seeds than households for (a tenth of the grids out of range, where this gives none)."""
     n = len(xy)
     mass = w + 1e-9 * max(float(w.max()), 1.0)  # sites without households still count a little
-    centres = [xy[int(rng.choice(n, p=mass / mass.sum()))]]
-    d2 = ((xy - centres[0]) ** 2).sum(axis=1)
-    for _ in range(1, k):
-        p = mass * d2
-        pick = int(rng.choice(n, p=p / p.sum())) if p.sum() > 0 else int(rng.integers(n))
-        centres.append(xy[pick])
-        d2 = np.minimum(d2, ((xy - xy[pick]) ** 2).sum(axis=1))
-    c = np.array(centres)
-    for _ in range(steps):
-        _, near = cKDTree(c).query(xy)
-        weight = np.bincount(near, weights=mass, minlength=k)
-        for axis in range(2):
-            sums = np.bincount(near, weights=mass * xy[:, axis], minlength=k)
-            c[:, axis] = np.where(weight > 0, sums / np.maximum(weight, 1e-12), c[:, axis])
-    return _snap(c, xy)
-
-
-def _snap(centres: Floats, xy: Floats) -> list[int]:
-    tree = cKDTree(xy)
-    taken: set[int] = set()
-    seeds = []
-    for centre in centres:
-        _, order = tree.query(centre, k=min(len(xy), 16))
-        free = [int(i) for i in np.atleast_1d(order) if int(i) not in taken]
-        if not free:  # every nearby site is a seed already: the nearest unused one
-            d = ((xy - centre) ** 2).sum(axis=1)
-            free = [int(i) for i in np.argsort(d, kind="stable") if int(i) not in taken][:1]
-        taken.add(free[0])
-        seeds.append(free[0])
+    angle = rng.uniform(0.0, np.pi)
+    turned = xy @ np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    todo = [(np.arange(n), k)]
+    seeds: list[int] = []
+    while todo:
+        idx, kk = todo.pop()
+        if kk == 1:
+            centre = (xy[idx] * mass[idx, None]).sum(axis=0) / mass[idx].sum()
+            seeds.append(int(idx[np.argmin(((xy[idx] - centre) ** 2).sum(axis=1))]))
+            continue
+        axis = int(np.argmax(np.ptp(turned[idx], axis=0)))
+        order = idx[np.argsort(turned[idx, axis], kind="stable")]
+        half = kk // 2
+        cum = np.cumsum(mass[order])
+        # Each side keeps at least as many sites as seeds it is due.
+        cut = min(max(int(np.searchsorted(cum, cum[-1] * half / kk)), half), len(order) - (kk - half))
+        todo += [(order[:cut], half), (order[cut:], kk - half)]
     return seeds
 
 
@@ -347,3 +397,4 @@ def lineage(shape: BaseGeometry, old: list[PlanGrid], tree: shapely.STRtree, tol
     overlap = [clean(shapely.intersection(g.geom, shape)) for g in near]
     areas = areas_m2(overlap, epsg)
     return tuple(sorted(g.key for g, a in zip(near, areas, strict=True) if a > tolerance_m2))
+

@@ -8,23 +8,22 @@ Method, per community (and per piece of it, when kept grids cut it apart):
 2. Ground (geo.plan.blocks): buildings at one point form a site; each site's Voronoi cell is
    drawn inside its street block, and two sites are neighbours when they are Delaunay
    neighbours (metrics.building_edges) whose cells share an edge. A neighbour pair on two
-   sides of a street line is a *street edge*.
+   sides of a street line is a *street edge*: the grids may cross streets (a block can hold
+   more or fewer households than a grid), they prefer not to. Where the blocks would cut
+   the graph into more pieces than plain cells do, plain cells are used (contiguity first).
 3. The number of grids k puts the mean total/k inside the range (grid_count).
-4. Seeds: k-means++ on the sites' metric coordinates, refined by a few household-weighted
-   Lloyd steps, each centre snapped to its nearest unused site.
+4. Seeds: recursive bisection of the sites by households in a frame turned by a random
+   angle (blocks.spread_seeds), so that seeds follow the households.
 5. Growth: the region with the fewest households takes its nearest unassigned neighbouring
    site (nearest to its seed); crossing a street counts as a detour of one grid radius, so a
    region fills its own block before it crosses.
 6. Local search: a boundary site moves to an adjacent region when that lowers
        Σ (h − target)² + OUT_OF_RANGE · Σ out · (target + out) + λ · cut
    (out: how far h lies outside the range; cut: the length of the boundaries between regions,
-   street boundaries counting STREET_CUT of theirs, i.e. the perimeter Polsby-Popper
-   penalises). λ is set so that a typical site moves for balance, lengthening the boundary
-   by two typical edges, only when the two regions differ by more than its households plus
-   a quarter of the range's width. A move never disconnects or empties its region (bounded
-   breadth-first search in the region).
-7. Repair: a region still out of range is in a local minimum that single moves cannot leave;
-   it is divided again from scratch together with the regions around it (_repair).
+   a street boundary counting STREET_CUT of its length: the perimeter Polsby-Popper
+   penalises), never disconnecting or emptying a region.
+7. Repair of regions still out of range: sites passed along chains of regions, or a region
+   and its neighbours divided again (_repair).
 8. Grid shape: the union of the cells of its sites, with cut-off cell parts and empty blocks
    handed to the grid they share the longest edge with (how the edits absorb slivers; the
    kept grids take nothing). Codes: the community's smallest codes that the kept grids do not
@@ -47,13 +46,12 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import InvalidInput
 from geo.plan import blocks
-from geo.plan.blocks import Ground, Sites
+from geo.plan.blocks import Ground, SiteGraph, Sites
 from geo.plan.cells import community_of, locate
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
 from geo.plan.model import PlanGrid, Rules, Scope
 from geo.plan.shapes import area_m2, clean
-from geo.plan.validate import Floats, Ints
 
 __all__ = ["grid_count", "propose"]
 
@@ -62,7 +60,6 @@ __all__ = ["grid_count", "propose"]
 OUT_OF_RANGE = 100.0
 STREET_CUT = 0.25  # a boundary along a street costs a quarter of one through a block
 COMPACTNESS = 1.0  # scales λ (see 6. above)
-LLOYD_STEPS = 5
 MAX_PASSES = 60
 CHAIN_REGIONS = 40  # how far (in regions) a chain may reach
 # The re-divisions may visit REDIVIDE_SITES sites per site of the piece (at least
@@ -98,39 +95,19 @@ def grid_count(total: int, sites: int, rules: Rules) -> int:
 
 # ---------------------------------------------------------------- the partition
 
-@dataclass
-class _Graph:
-    """One connected piece of the site graph, in local indices (Python lists: the search
-    below visits single sites, where lists beat numpy)."""
-
-    xy: Floats
-    w: list[int]
-    nbrs: list[list[tuple[int, float, bool]]]  # (neighbour, cut weight, across a street)
+def _out(h: float, rules: Rules) -> float:
+    """How far h households lie outside the range."""
+    return max(0.0, rules.households_min - h, h - rules.households_max)
 
 
 @dataclass(frozen=True)
 class _Cost:
-    target: float
-    lo: float
-    hi: float
-    lam: float
+    rules: Rules
+    lam: float  # per metre of cut
 
     def balance(self, h: float) -> float:
-        out = max(0.0, self.lo - h, h - self.hi)
-        return (h - self.target) ** 2 + OUT_OF_RANGE * out * (self.target + out)
-
-
-def _subgraph(found: Ground, sites: Sites, idx: Ints) -> _Graph:
-    local = np.full(len(sites), -1, dtype=np.intp)
-    local[idx] = np.arange(len(idx))
-    inside = (local[found.edges[:, 0]] >= 0) & (local[found.edges[:, 1]] >= 0)
-    nbrs: list[list[tuple[int, float, bool]]] = [[] for _ in range(len(idx))]
-    cut = found.length_m * np.where(found.street, STREET_CUT, 1.0)
-    for (a, b), c, s in zip(found.edges[inside].tolist(), cut[inside].tolist(),
-                            found.street[inside].tolist(), strict=True):
-        nbrs[local[a]].append((int(local[b]), c, s))
-        nbrs[local[b]].append((int(local[a]), c, s))
-    return _Graph(sites.xy[idx], sites.households[idx].tolist(), nbrs)
+        out, target = _out(h, self.rules), self.rules.households_target
+        return (h - target) ** 2 + OUT_OF_RANGE * out * (target + out)
 
 
 def partition(found: Ground, sites: Sites, rules: Rules, seed: int) -> tuple[list[int], int]:
@@ -142,19 +119,19 @@ def partition(found: Ground, sites: Sites, rules: Rules, seed: int) -> tuple[lis
     k_total = 0
     for c in range(count):
         idx = np.flatnonzero(piece == c)
-        graph = _subgraph(found, sites, idx)
+        graph = blocks.site_graph(found, sites, idx, STREET_CUT)
         k = grid_count(sum(graph.w), len(idx), rules)
         labels[idx] = np.asarray(_regions(graph, k, rules, rng)) + k_total
         k_total += k
     return labels.tolist(), k_total
 
 
-def _regions(graph: _Graph, k: int, rules: Rules, rng: np.random.Generator,
+def _regions(graph: SiteGraph, k: int, rules: Rules, rng: np.random.Generator,
              repair: bool = True) -> list[int]:
     n = len(graph.w)
     if k <= 1:
         return [0] * n
-    seeds = blocks.spread_seeds(graph.xy, np.asarray(graph.w, dtype=np.float64), k, rng, LLOYD_STEPS)
+    seeds = blocks.spread_seeds(graph.xy, np.asarray(graph.w, dtype=np.float64), k, rng)
     cuts = [c for row in graph.nbrs for _, c, _ in row]
     mean_cut = max(float(np.mean(cuts)), 1e-9) if cuts else 1.0
     extent = np.ptp(graph.xy, axis=0)
@@ -162,17 +139,15 @@ def _regions(graph: _Graph, k: int, rules: Rules, rng: np.random.Generator,
     labels = _grow(graph, seeds, radius)
     # λ per metre of cut: moving a typical site (w households) for balance, which lengthens
     # the boundary by ~2 typical edges, has to gain more than 2 · w · width/4.
-    mean_w = max(float(np.mean(graph.w)), 1.0)
     width = rules.households_max - rules.households_min
-    cost = _Cost(rules.households_target, rules.households_min, rules.households_max,
-                 COMPACTNESS * mean_w * width / 4 / mean_cut)
+    cost = _Cost(rules, COMPACTNESS * max(float(np.mean(graph.w)), 1.0) * width / 4 / mean_cut)
     _improve(graph, labels, k, cost)
     if repair:
         _repair(graph, labels, k, rules, rng)
     return labels
 
 
-def _repair(graph: _Graph, labels: list[int], k: int, rules: Rules, rng: np.random.Generator) -> None:
+def _repair(graph: SiteGraph, labels: list[int], k: int, rules: Rules, rng: np.random.Generator) -> None:
     """Regions still out of range after the local search sit in a local minimum: single moves
     cannot pass households on through neighbours that are in range themselves. First a site
     is passed along a chain of adjacent regions (_chain); a region that no chain helps is
@@ -197,28 +172,36 @@ def _repair(graph: _Graph, labels: list[int], k: int, rules: Rules, rng: np.rand
         stuck.clear()
 
 
-def _out_of_range(graph: _Graph, labels: list[int], k: int, rules: Rules) -> list[int]:
+def _out_of_range(graph: SiteGraph, labels: list[int], k: int, rules: Rules) -> list[int]:
+    """The regions out of range, but for single sites above the maximum: nothing helps those."""
     sums = np.bincount(labels, weights=graph.w, minlength=k)
-    return np.flatnonzero((sums < rules.households_min) | (sums > rules.households_max)).tolist()
+    sizes = np.bincount(labels, minlength=k)
+    bad = (sums < rules.households_min) | ((sums > rules.households_max) & (sizes > 1))
+    return np.flatnonzero(bad).tolist()
 
 
-def _chain(graph: _Graph, labels: list[int], k: int, r: int, rules: Rules) -> bool:
-    """Pass one site at a time along a path of adjacent regions: towards r when it holds too
-    few households, away from it when too many. The regions within CHAIN_REGIONS of r are
-    tried nearest first; the first path that lowers the households out of range is kept."""
+def _tally(graph: SiteGraph, labels: list[int], k: int) -> tuple[list[list[int]], list[int]]:
+    """The sites and the households of each region."""
     members: list[list[int]] = [[] for _ in range(k)]
     for v, lab in enumerate(labels):
         members[lab].append(v)
-    sums = [0] * k
-    for v, lab in enumerate(labels):
-        sums[lab] += graph.w[v]
+    return members, [sum(graph.w[v] for v in m) for m in members]
+
+
+def _chain(graph: SiteGraph, labels: list[int], k: int, r: int, rules: Rules) -> bool:
+    """Pass one site at a time along a path of adjacent regions: towards r when it holds too
+    few households, away from it when too many. The regions within CHAIN_REGIONS of r are
+    tried nearest first; the first path that lowers the households out of range is kept."""
+    members, sums = _tally(graph, labels, k)
     low = sums[r] < rules.households_min
     parent = {r: r}
     queue = [r]
     for x in queue:
-        for y in sorted({labels[u] for v in members[x] for u, _, _ in graph.nbrs[v]} - set(parent)):
+        for y in sorted(graph.regions_around(labels, members[x]) - set(parent)):
             parent[y] = x
             queue.append(y)
+            if not _can_end(graph, members, sums, y, x, low, rules):
+                continue
             path = [y]
             while path[-1] != r:
                 path.append(parent[path[-1]])
@@ -231,23 +214,28 @@ def _chain(graph: _Graph, labels: list[int], k: int, r: int, rules: Rules) -> bo
     return False
 
 
-def _pass_along(graph: _Graph, labels: list[int], members: list[list[int]], sums: list[int],
+def _can_end(graph: SiteGraph, members: list[list[int]], sums: list[int], y: int, x: int, low: bool,
+             rules: Rules) -> bool:
+    """Whether y can end a chain next to x: give x its lightest site and stay in range (the
+    chain feeds a region too low), or take x's lightest site and stay in range."""
+    if low:
+        return sums[y] - min(graph.w[v] for v in members[y]) >= rules.households_min
+    return sums[y] + min(graph.w[v] for v in members[x]) <= rules.households_max
+
+
+def _pass_along(graph: SiteGraph, labels: list[int], members: list[list[int]], sums: list[int],
                 flow: list[int], rules: Rules) -> list[int] | None:
     """Labels after each region of ``flow`` gave the next one a site touching it (the site
     that leaves the giver nearest the range, then the target, without splitting it); None when
     a region has no such site or nothing improves."""
-    lo, hi, target = rules.households_min, rules.households_max, rules.households_target
     trial = labels[:]
     h = {x: sums[x] for x in flow}
     own = {x: set(members[x]) for x in flow}
-
-    def out(v: float) -> float:
-        return max(0.0, lo - v, v - hi)
-
     for giver, taker in itertools.pairwise(flow):
         touching = [v for v in sorted(own[giver]) if any(trial[u] == taker for u, _, _ in graph.nbrs[v])]
-        touching.sort(key=lambda v: (out(h[giver] - graph.w[v]), abs(h[giver] - graph.w[v] - target)))
-        site = next((v for v in touching if len(own[giver]) > 1 and _stays_connected(graph, trial, v)), None)
+        touching.sort(key=lambda v: (_out(h[giver] - graph.w[v], rules),
+                                     abs(h[giver] - graph.w[v] - rules.households_target)))
+        site = next((v for v in touching if len(own[giver]) > 1 and graph.stays_connected(trial, v)), None)
         if site is None:
             return None
         trial[site] = taker
@@ -255,54 +243,38 @@ def _pass_along(graph: _Graph, labels: list[int], members: list[list[int]], sums
         own[taker].add(site)
         h[giver] -= graph.w[site]
         h[taker] += graph.w[site]
-    gain = sum(out(sums[x]) for x in flow) - sum(out(h[x]) for x in flow)
+    gain = sum(_out(sums[x], rules) - _out(h[x], rules) for x in flow)
     return trial if gain > 0 else None
 
 
-def _redivide(graph: _Graph, labels: list[int], r: int, rules: Rules, rng: np.random.Generator,
+def _redivide(graph: SiteGraph, labels: list[int], r: int, rules: Rules, rng: np.random.Generator,
               budget: int) -> tuple[int, bool]:
     """Divide region r and 1, 2, … REPAIR_RINGS rings of regions around it again (once their
     mean is in range), as many regions as before: (sites divided, whether it was kept)."""
     lo, hi = rules.households_min, rules.households_max
-    sums = np.bincount(labels, weights=graph.w, minlength=max(labels) + 1).astype(np.float64)
+    members, sums = _tally(graph, labels, max(labels) + 1)
+    groups = [[r]]
+    for _ in range(REPAIR_RINGS):
+        groups.append(sorted(graph.regions_around(labels, (v for x in groups[-1] for v in members[x]))))
     spent = 0
-    for rings in [n for n in range(1, REPAIR_RINGS + 1) for _ in range(REPAIR_TRIES)]:
-        group = _rings(graph, labels, r, rings)
-        idx = [v for v, lab in enumerate(labels) if lab in group]
-        if not lo * len(group) <= sums[group].sum() <= hi * len(group):
+    for group in [g for g in groups[1:] for _ in range(REPAIR_TRIES)]:
+        before = [sums[x] for x in group]
+        if not lo * len(group) <= sum(before) <= hi * len(group):
             continue
+        idx = sorted(v for x in group for v in members[x])
         if spent + len(idx) > budget:
             return spent, False
         spent += len(idx)
-        again = _regions(_restrict(graph, idx), len(group), rules, rng, repair=False)
-        after = np.bincount(again, weights=[graph.w[v] for v in idx], minlength=len(group)).astype(np.float64)
-        if _outside(after, lo, hi) < _outside(sums[group], lo, hi):
+        again = _regions(graph.restrict(idx), len(group), rules, rng, repair=False)
+        after = np.bincount(again, weights=[graph.w[v] for v in idx], minlength=len(group)).tolist()
+        if sum(_out(h, rules) for h in after) < sum(_out(h, rules) for h in before):
             for v, lab in zip(idx, again, strict=True):
                 labels[v] = group[lab]
             return spent, True
     return spent, False
 
 
-def _outside(sums: Floats, lo: float, hi: float) -> float:
-    return float(np.maximum(0.0, np.maximum(lo - sums, sums - hi)).sum())
-
-
-def _rings(graph: _Graph, labels: list[int], r: int, rings: int) -> list[int]:
-    """Region r and the regions within ``rings`` steps of it, sorted."""
-    group = {r}
-    for _ in range(rings):
-        group |= {labels[u] for v, lab in enumerate(labels) if lab in group
-                  for u, _, _ in graph.nbrs[v]}
-    return sorted(group)
-
-
-def _restrict(graph: _Graph, idx: Sequence[int]) -> _Graph:
-    local = {v: i for i, v in enumerate(idx)}
-    nbrs = [[(local[u], c, s) for u, c, s in graph.nbrs[v] if u in local] for v in idx]
-    return _Graph(graph.xy[list(idx)], [graph.w[v] for v in idx], nbrs)
-
-
-def _grow(graph: _Graph, seeds: Sequence[int], street_detour: float) -> list[int]:
+def _grow(graph: SiteGraph, seeds: Sequence[int], street_detour: float) -> list[int]:
     n, k = len(graph.w), len(seeds)
     labels = [-1] * n
     households = [0] * k
@@ -334,7 +306,7 @@ def _grow(graph: _Graph, seeds: Sequence[int], street_detour: float) -> list[int
     return labels
 
 
-def _improve(graph: _Graph, labels: list[int], k: int, cost: _Cost) -> None:
+def _improve(graph: SiteGraph, labels: list[int], k: int, cost: _Cost) -> None:
     households = [0] * k
     size = [0] * k
     for v, r in enumerate(labels):
@@ -343,21 +315,21 @@ def _improve(graph: _Graph, labels: list[int], k: int, cost: _Cost) -> None:
     for _ in range(MAX_PASSES):
         moves = 0
         for v in range(len(labels)):
-            target = _best_move(graph, labels, households, size, cost, v)
-            if target is None or not _stays_connected(graph, labels, v):
+            to = _best_move(graph, labels, households, size, cost, v)
+            if to is None or not graph.stays_connected(labels, v):
                 continue
             a = labels[v]
-            labels[v] = target
+            labels[v] = to
             households[a] -= graph.w[v]
-            households[target] += graph.w[v]
+            households[to] += graph.w[v]
             size[a] -= 1
-            size[target] += 1
+            size[to] += 1
             moves += 1
         if not moves:
             break
 
 
-def _best_move(graph: _Graph, labels: list[int], households: list[int], size: list[int],
+def _best_move(graph: SiteGraph, labels: list[int], households: list[int], size: list[int],
                cost: _Cost, v: int) -> int | None:
     a = labels[v]
     if size[a] <= 1:
@@ -380,28 +352,6 @@ def _best_move(graph: _Graph, labels: list[int], households: list[int], size: li
         if delta < gain:
             best, gain = b, delta
     return best
-
-
-def _stays_connected(graph: _Graph, labels: list[int], v: int) -> bool:
-    """Whether v's region stays connected without v: a search from one of v's neighbours in
-    the region, stopping as soon as it has reached the others (usually a few steps away)."""
-    a = labels[v]
-    ends = {u for u, _, _ in graph.nbrs[v] if labels[u] == a}
-    if len(ends) <= 1:
-        return True
-    start = next(iter(sorted(ends)))
-    seen = {v, start}
-    todo = [start]
-    left = len(ends) - 1
-    while todo and left:
-        x = todo.pop()
-        for u, _, _ in graph.nbrs[x]:
-            if u not in seen and labels[u] == a:
-                seen.add(u)
-                todo.append(u)
-                if u in ends:
-                    left -= 1
-    return left == 0
 
 
 # ---------------------------------------------------------------- the proposal
