@@ -1,9 +1,10 @@
 """The auto-proposal (geo.plan.propose) on synthetic communities near Tongren, no database.
 
-Two kinds of input: a 1 km² community with 600–5,000 buildings of 10–80 households scattered
-at random (fixed seeds), and a demo-style one (geo/demo): a 5 × 5 lattice of 200 m street
-blocks holding a few large buildings each (6–128 households), some blocks empty, with the
-streets as the walk network. Shapes are drawn in local metres (tests/plan_fixtures.py).
+Three kinds of input: a 1 km² community with 600–5,000 buildings of 10–80 households
+scattered at random (fixed seeds); a demo-style one: a 5 × 5 lattice of 200 m street blocks
+holding a few large buildings each (6–128 households, as geo/demo sizes them), some blocks
+empty, with the streets as the walk network; and a street of the demo city itself, built in
+memory. Shapes are drawn in local metres (tests/plan_fixtures.py).
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ import time
 from dataclasses import replace
 
 import numpy as np
+import pyproj
 import pytest
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
+from geo.boundaries import district
+from geo.crs import from_metric, metric_epsg, to_metric
+from geo.demo.city import build_city
+from geo.demo.load import CENTER, DISTRICT, SEED
 from geo.errors import InvalidInput
 from geo.plan import blocks
 from geo.plan.codes import reading_order
@@ -371,6 +377,47 @@ def test_demo_style_and_scattered_inputs_compare() -> None:
     assert demo.within_range == random.within_range == 1.0
     assert demo.mean_polsby_popper > 0.5 and random.mean_polsby_popper > 0.5
     assert demo.mean_abs_deviation < 0.2 and random.mean_abs_deviation < 0.2
+
+
+@pytest.fixture(scope="module")
+def demo_street() -> tuple[Scope, BaseGeometry]:
+    """Street 520602004 of the demo city (geo/demo, built in memory: no database), with its
+    six communities, their grids (two dedicated ones among them), buildings and walk network."""
+    rng = np.random.default_rng(SEED)
+    epsg = metric_epsg(CENTER[0])
+    centre = pyproj.Transformer.from_crs(4326, epsg, always_xy=True).transform(*CENTER)
+    city = build_city(rng, DISTRICT, to_metric(district(DISTRICT).geom, epsg), centre, epsg, 1)
+    street = "520602004"
+    communities = {c.code: from_metric(c.geom, epsg) for c in city.communities if c.parent == street}
+    grids = [PlanGrid(key=i + 1, code=g.code, name=g.name, kind=g.kind, dedicated_type=g.dedicated_type,
+                      community_code=g.community, geom=from_metric(g.geom, epsg))
+             for i, g in enumerate(city.grids)]
+    buildings = []
+    for i, b in enumerate(city.buildings):
+        g = int(city.block_grid[b.block])
+        if city.grids[g].community in communities:
+            buildings.append(PlanBuilding(id=i + 1, point=from_metric(b.footprint.centroid, epsg),
+                                          households=b.households, grid=g + 1,
+                                          community_code=city.grids[g].community))
+    assert city.network is not None
+    network = from_metric(shapely.MultiLineString([e[2] for e in city.network.edges]), epsg)
+    scope = Scope(code=street, epsg=epsg, communities=communities,
+                  grids=[g for g in grids if g.community_code in communities], buildings=buildings)
+    return scope, network
+
+
+def test_a_demo_city_street(demo_street: tuple[Scope, BaseGeometry]) -> None:
+    scope, network = demo_street
+    dedicated = [g for g in scope.grids if g.kind == "dedicated"]
+    assert len(dedicated) == 2
+    start = time.perf_counter()
+    result = propose(scope, RULES, network=network, seed=0)
+    print(f"\npropose: demo street, {len(scope.buildings)} buildings → {len(result.created)} grids "
+          f"in {time.perf_counter() - start:.2f} s")
+    assert [g for g in result.grids if g.kind == "dedicated"] == dedicated
+    assert {g.community_code for g in result.grids if g.key in result.created} == set(scope.communities)
+    after = assert_sound(scope, result)
+    assert measure(after, RULES)[1].mean_polsby_popper > 0.4
 
 
 def test_one_community_or_all() -> None:

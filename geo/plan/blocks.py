@@ -31,6 +31,7 @@ from geo.plan.shapes import EDGE_EPS_M, EDGE_MIN_M, NOISE_M2, areas_m2, clean, p
 from geo.plan.validate import Floats, Geoms, Ints
 
 Bools = npt.NDArray[np.bool_]
+WELD_DEG = (1e-12, 1e-11, 1e-10, 1e-9)
 
 
 @dataclass
@@ -176,14 +177,22 @@ def _block_of(blocks: list[BaseGeometry], points: Geoms) -> Ints:
 
 
 def _shared_m(cores: list[BaseGeometry], pairs: Ints, epsg: int) -> Floats:
+    """Length in metres of the edge each pair of cores shares. Cells of one diagram share
+    their vertices exactly, so their intersection is that edge; cells of two blocks meet along
+    the street with vertices a float's width off each other's edges, where the intersection
+    may come out empty, so touching pairs are measured again along a 1 cm band."""
     if not len(pairs):
         return np.zeros(0)
     geoms = np.empty(len(cores), dtype=object)
     geoms[:] = cores
-    # Neighbouring cells share their vertices exactly (one diagram, one transformation), so
-    # the intersection of two cores is their common edge.
-    shared = shapely.intersection(geoms[pairs[:, 0]], geoms[pairs[:, 1]])
-    return np.asarray(shapely.length(to_metric(shared, epsg)), dtype=np.float64)
+    metric = to_metric(geoms, epsg)
+    a, b = metric[pairs[:, 0]], metric[pairs[:, 1]]
+    length = np.asarray(shapely.length(shapely.intersection(a, b)), dtype=np.float64)
+    again = np.flatnonzero((length <= EDGE_MIN_M) & shapely.dwithin(a, b, EDGE_EPS_M))
+    if len(again):
+        band = shapely.buffer(b[again], EDGE_EPS_M)
+        length[again] = shapely.length(shapely.intersection(shapely.boundary(a[again]), band))
+    return length
 
 
 def _crossing(sites: Sites, pairs: Ints, network: BaseGeometry | None) -> Bools:
@@ -357,7 +366,7 @@ def shapes_of(labels: Sequence[int], k: int, found: Ground, epsg: int) -> tuple[
     groups: list[list[BaseGeometry]] = [[] for _ in range(k)]
     for i, r in enumerate(labels):
         groups[r].append(found.cores[i])
-    shapes = [union(g, epsg) for g in groups]
+    shapes = [_welded(g, epsg) for g in groups]
     pieces = polygons(union(found.spare, epsg)) if found.spare else []
     pieces = [p for p, a in zip(pieces, areas_m2(pieces, epsg), strict=True) if a > NOISE_M2]
     if not pieces or not shapes:
@@ -374,8 +383,24 @@ def shapes_of(labels: Sequence[int], k: int, found: Ground, epsg: int) -> tuple[
             extra[-best[1]].append(piece)
         else:
             alone.append(piece)
-    shapes = [union([s, *e], epsg) if e else s for s, e in zip(shapes, extra, strict=True)]
+    shapes = [_welded([s, *e], epsg) if e else s for s, e in zip(shapes, extra, strict=True)]
     return shapes, alone
+
+
+def _welded(parts: list[BaseGeometry], epsg: int) -> BaseGeometry:
+    """The union of edge-connected ``parts``, in one piece. Cells clipped to two street blocks
+    meet along the street with vertices a float's width off each other's edges; the union
+    can leave a crack there between two parts, and is then redone on ever coarser grids
+    (WELD_DEG: 1e-12° ≈ 0.1 µm to 1e-9° ≈ 0.1 mm, far below any tolerance) until it closes."""
+    merged = union(parts, epsg)
+    count = len(polygons(merged))
+    for grid_size in WELD_DEG:
+        if count <= 1:
+            break
+        welded = union([shapely.union_all(parts, grid_size=grid_size)], epsg)
+        if len(polygons(welded)) < count:
+            merged, count = welded, len(polygons(welded))
+    return merged
 
 
 def usable(b: PlanBuilding) -> bool:
