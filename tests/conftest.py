@@ -63,18 +63,27 @@ def db_url() -> Iterator[str]:
     drop(url)
 
 
-@pytest.fixture(scope="session")
-def demo_url() -> Iterator[str]:
-    """A second test database with the default demo city, loaded once for the session
-    (kept apart from ``db_url`` so importer tests start from an empty schema)."""
+@contextmanager
+def demo_database(suffix: str) -> Iterator[str]:
+    """A test database holding the default demo city, dropped afterwards."""
     from geo.demo.load import load_demo
 
-    url = fresh_database("_demo")
+    url = fresh_database(suffix)
     migrate.upgrade(url)
     with psycopg.connect(url) as conn:
         load_demo(conn, seed=20240320, scale=1, progress=False)
-    yield url
-    drop(url)
+    try:
+        yield url
+    finally:
+        drop(url)
+
+
+@pytest.fixture(scope="session")
+def demo_url() -> Iterator[str]:
+    """A second test database with the demo city, loaded once for the session (kept apart
+    from ``db_url`` so importer tests start from an empty schema)."""
+    with demo_database("_demo") as url:
+        yield url
 
 
 @contextmanager

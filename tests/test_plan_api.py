@@ -20,23 +20,16 @@ import shapely
 from shapely.geometry import LineString, mapping, shape
 
 from geo.auth import hash_password
-from geo.db import migrate
 from geo.settings import Settings
-from tests.conftest import drop, fresh_database, serve
+from tests.conftest import demo_database, serve
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
 def plan_url() -> Iterator[str]:
-    from geo.demo.load import load_demo
-
-    url = fresh_database("_plan")
-    migrate.upgrade(url)
-    with psycopg.connect(url) as conn:
-        load_demo(conn, seed=20240320, scale=1, progress=False)
-    yield url
-    drop(url)
+    with demo_database("_plan") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +105,14 @@ def _cut_line(feature: dict[str, Any]) -> dict[str, Any]:
     return mapping(LineString([(x, miny - 0.001), (x, maxy + 0.001)]))
 
 
+def _split(http: httpx.Client, who: dict[str, str], draft: dict[str, Any],
+           grid: dict[str, Any], etag: str | None = None) -> httpx.Response:
+    """Split ``grid`` of ``draft`` through its middle, with its ETag (or ``etag``)."""
+    return http.post(f"/api/v1/drafts/{draft['id']}/split",
+                     json={"grid": grid["id"], "line": _cut_line(grid)},
+                     headers={**who, "If-Match": etag or grid["properties"]["etag"]})
+
+
 def test_opening_needs_a_planner(http: httpx.Client, plan_url: str, community: str) -> None:
     assert http.post("/api/v1/drafts", json={"scope": community}).status_code == 401
     worker = _token(http, plan_url, "p_worker", "community_worker", community)
@@ -162,9 +163,7 @@ def test_edits_need_if_match_and_a_stale_one_is_refused(
     # a grid that an edit removed is reported as stale too, not as unknown
     fresh = {g["id"]: g["etag"] for g in first.json()["changed"]}
     assert set(fresh) == {a["id"], b["id"]}  # the donor changed too
-    split = http.post(f"/api/v1/drafts/{draft['id']}/split",
-                      json={"grid": b["id"], "line": _cut_line(b)},
-                      headers={**other_planner, "If-Match": fresh[b["id"]]})
+    split = _split(http, other_planner, draft, b, fresh[b["id"]])
     assert split.status_code == 200, split.text
     again = http.post(url, json=body, headers={**planner, "If-Match": tags})
     assert again.status_code == 412 and "no longer" in again.json()["detail"]
@@ -174,9 +173,7 @@ def test_split_then_merge_back_keeps_codes_lineage_and_coverage(
         http: httpx.Client, planner: dict[str, str], community: str) -> None:
     draft = _open(http, planner, community)
     a, _ = _adjacent_pair(draft)
-    r = http.post(f"/api/v1/drafts/{draft['id']}/split",
-                  json={"grid": a["id"], "line": _cut_line(a)},
-                  headers={**planner, "If-Match": a["properties"]["etag"]})
+    r = _split(http, planner, draft, a)
     assert r.status_code == 200, r.text
     after = http.get(f"/api/v1/drafts/{draft['id']}", headers=planner).json()
     pieces = [f for f in _grids(after) if a["id"] in f["properties"]["lineage"]]
@@ -270,9 +267,7 @@ def test_activation_publishes_a_generation_and_moves_references(
     before = _active_generation(plan_url)
     draft = _open(http, planner, community)
     a, _ = _adjacent_pair(draft)
-    r = http.post(f"/api/v1/drafts/{draft['id']}/split",
-                  json={"grid": a["id"], "line": _cut_line(a)},
-                  headers={**planner, "If-Match": a["properties"]["etag"]})
+    r = _split(http, planner, draft, a)
     assert r.status_code == 200 and r.json()["errors"] == 0, r.text
     stale = http.post(f"/api/v1/drafts/{draft['id']}/activate",
                       headers={**planner, "If-Match": draft["etag"]})
@@ -338,9 +333,7 @@ def test_a_draft_opened_before_another_activation_of_its_scope_is_refused(
     mine = _open(http, planner, community)
     theirs = _open(http, other_planner, community)
     a, _ = _adjacent_pair(theirs)
-    r = http.post(f"/api/v1/drafts/{theirs['id']}/split",
-                  json={"grid": a["id"], "line": _cut_line(a)},
-                  headers={**other_planner, "If-Match": a["properties"]["etag"]})
+    r = _split(http, other_planner, theirs, a)
     assert r.status_code == 200, r.text
     r = http.post(f"/api/v1/drafts/{theirs['id']}/activate",
                   headers={**other_planner, "If-Match": r.json()["etag"]})

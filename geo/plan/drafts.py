@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import shapely
@@ -158,9 +158,11 @@ def check(scope: Scope, rules: Rules) -> Checked:
 # -- opening ---------------------------------------------------------------------------------
 
 async def open_draft(conn: AsyncConnection, user: User | None, client: str | None, theme: str,
-                     scope_code: str, note: str | None) -> int:
+                     scope_code: str, note: str | None, copy_from: int | None = None,
+                     action: str = "open_draft") -> int:
     """A draft of ``theme``'s active generation for one community or street: a copy of its
-    grids there, and every building of the scope assigned to the grid covering it."""
+    grids there (or of layer ``copy_from``'s, an earlier generation), and every building of
+    the scope assigned to the grid covering it."""
     require(user, "plans", "write")
     if len(scope_code) not in (9, 12):
         raise InvalidInput(f"scope: {scope_code!r} must be a street (9 digits) or a community "
@@ -172,7 +174,8 @@ async def open_draft(conn: AsyncConnection, user: User | None, client: str | Non
         raise NotFound(f"there is no active {theme} layer over {scope_code}")
     async with conn.transaction():
         draft_id = await q.create_draft(conn, base, scope_code, actor_of(user), note)
-        copied = await q.copy_grids(conn, base["id"], draft_id, scope_code, inside=True)
+        source = copy_from or base["id"]
+        copied = await q.copy_grids(conn, source, draft_id, scope_code, inside=True)
         await conn.execute("""
             INSERT INTO draft_buildings (layer_id, building_id, grid_id)
             SELECT %(layer)s, b.id, (SELECT g.id FROM grids g WHERE g.layer_id = %(layer)s
@@ -180,9 +183,9 @@ async def open_draft(conn: AsyncConnection, user: User | None, client: str | Non
             FROM buildings b WHERE starts_with(coalesce(b.community_code, ''), %(scope)s)""",
             {"layer": draft_id, "scope": scope_code})
         await q.recount(conn, draft_id)
-        await record_async(conn, actor_of(user), "open_draft", "grid_layer", str(draft_id),
+        await record_async(conn, actor_of(user), action, "grid_layer", str(draft_id),
                            {"theme": theme, "scope": scope_code, "base": base["id"],
-                            "grids": len(copied)}, client)
+                            "copied_from": source, "grids": len(copied)}, client)
     return draft_id
 
 
@@ -202,11 +205,22 @@ async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: Edi
     for key in sorted(result.created, reverse=True):
         ids[key] = await q.insert_grid(conn, layer_id, after[key])
     old = {b.id: b.grid for b in scope.buildings}
-    moved = [(b, ids.get(g, g) if g is not None else None)
-             for b, g in result.assignment.items() if g != old.get(b) or (g or 0) < 0]
+    moved = [(b, None if g is None else ids.get(g, g))
+             for b, g in result.assignment.items() if g != old.get(b)]
     await q.assign(conn, layer_id, moved)
     await q.recount(conn, layer_id)
     return ids
+
+
+def _as_saved(scope: Scope, result: EditResult, ids: dict[int, int]) -> Scope:
+    """The scope after an edit, with the ids the new grids were given: what the draft now
+    holds, validated without reading it back."""
+    def key(k: int | None) -> int | None:
+        return None if k is None else ids.get(k, k)
+    grids = [replace(g, key=ids.get(g.key, g.key)) for g in result.grids]
+    buildings = [replace(b, grid=key(result.assignment.get(b.id, b.grid)))
+                 for b in scope.buildings]
+    return replace(scope, grids=grids, buildings=buildings)
 
 
 async def edit(conn: AsyncConnection, user: User | None, client: str | None, draft_id: int,
@@ -226,12 +240,12 @@ async def edit(conn: AsyncConnection, user: User | None, client: str | None, dra
                            {**detail, "changed": sorted(result.changed),
                             "created": sorted(ids.values()), "removed": sorted(result.removed)},
                            client)
-        layer = await q.layer(conn, draft_id)
-        scope = await load_scope(conn, layer)
     versions = await q.grid_versions(conn, draft_id)
-    return {"draft": draft_id, "version": version, "etag": draft_etag(layer),
+    saved = _as_saved(scope, result, ids)
+    return {"draft": draft_id, "version": version,
+            "etag": draft_etag({**layer, "version": version}),
             "changed": [_grid_ref(k, versions) for k in touched if k in versions],
-            "removed": sorted(result.removed), **check(scope, rules).as_dict()}
+            "removed": sorted(result.removed), **check(saved, rules).as_dict()}
 
 
 def _grid_ref(key: int, versions: dict[int, tuple[str, int]]) -> dict[str, Any]:

@@ -78,22 +78,9 @@ async def revert(conn: AsyncConnection, user: User | None, client: str | None, t
     if not in_scope(user, scope_code):
         raise NotFound(f"area {scope_code} is outside your area")
     old = await q.layer_by_generation(conn, theme, generation, scope_code)
-    # the same opening as any draft, then the old generation's grids in place of the copies
     draft_id = await open_draft(conn, user, client, theme, scope_code,
-                                f"revert to generation {generation}")
-    async with conn.transaction():
-        await conn.execute("DELETE FROM grids WHERE layer_id = %s", (draft_id,))
-        await q.copy_grids(conn, old["id"], draft_id, scope_code, inside=True)
-        await conn.execute("""
-            UPDATE draft_buildings d SET grid_id = (
-                SELECT g.id FROM grids g JOIN buildings b ON b.id = d.building_id
-                WHERE g.layer_id = %(layer)s AND ST_Covers(g.geom, b.geom)
-                ORDER BY g.code LIMIT 1)
-            WHERE d.layer_id = %(layer)s""", {"layer": draft_id})
-        await q.recount(conn, draft_id)
-        await record_async(conn, actor_of(user), "revert", "grid_layer", str(draft_id),
-                           {"theme": theme, "scope": scope_code, "to_generation": generation},
-                           client)
+                                f"revert to generation {generation}", copy_from=old["id"],
+                                action="revert")
     return draft_id
 
 

@@ -120,24 +120,25 @@ async def scope_facilities(conn: AsyncConnection, scope: str) -> list[dict[str, 
         ORDER BY f.id""", (scope,))
 
 
-async def allowed_gaps(conn: AsyncConnection, scope: str) -> bytes | None:
-    found = await fetch(conn, """
-        SELECT ST_AsBinary(ST_Union(g.geom)) AS wkb FROM allowed_gaps g
+async def _scope_geometry(conn: AsyncConnection, table: str, aggregate: str, scope: str
+                          ) -> bytes | None:
+    found = await fetch(conn, f"""
+        SELECT ST_AsBinary({aggregate}(t.geom)) AS wkb FROM {table} t
         WHERE EXISTS (SELECT 1 FROM areas a WHERE a.level = 'community'
-                      AND starts_with(a.code, %s) AND ST_Intersects(a.geom, g.geom))""",
+                      AND starts_with(a.code, %s) AND ST_Intersects(a.geom, t.geom))""",
         (scope,))
     return found[0]["wkb"] if found else None
+
+
+async def allowed_gaps(conn: AsyncConnection, scope: str) -> bytes | None:
+    """Water, parks … meeting the scope's communities, as one geometry."""
+    return await _scope_geometry(conn, "allowed_gaps", "ST_Union", scope)
 
 
 async def scope_network(conn: AsyncConnection, scope: str) -> bytes | None:
     """The walk edges of the scope's communities, one MultiLineString (for the proposal's
     boundaries on streets)."""
-    found = await fetch(conn, """
-        SELECT ST_AsBinary(ST_Collect(e.geom)) AS wkb FROM walk_edges e
-        WHERE EXISTS (SELECT 1 FROM areas a WHERE a.level = 'community'
-                      AND starts_with(a.code, %s) AND ST_Intersects(a.geom, e.geom))""",
-        (scope,))
-    return found[0]["wkb"] if found else None
+    return await _scope_geometry(conn, "walk_edges", "ST_Collect", scope)
 
 
 # -- writing an edit -----------------------------------------------------------------------
