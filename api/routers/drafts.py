@@ -123,6 +123,12 @@ async def get_grid(conn: ConnDep, user: UserDep, draft_id: DraftId,
     return _json(feature, etag=feature["properties"]["etag"])
 
 
+@router.get("/{draft_id}/buildings",
+            summary="The scope's buildings with their draft grid (points, households)")
+async def get_buildings(conn: ConnDep, user: UserDep, draft_id: DraftId) -> JSONResponse:
+    return _json(await views.draft_buildings(conn, user, draft_id))
+
+
 async def _edit(request: Request, conn: ConnDep, user: UserDep, settings: Settings,
                 draft_id: int, if_match: str | None, targets: list[int], action: str,
                 detail: dict[str, Any], operation: drafts.Operation,

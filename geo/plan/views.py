@@ -19,7 +19,9 @@ from geo.plan.model import Rules
 
 _GRIDS = """
 SELECT id, code, name, kind, dedicated_type, community_code, households, residents, version,
-       lineage, locked, ST_AsGeoJSON(geom, 7)::json AS geometry
+       lineage, locked, ST_AsGeoJSON(geom, 7)::json AS geometry,
+       (SELECT json_build_array(round(ST_X(p)::numeric, 7), round(ST_Y(p)::numeric, 7))
+        FROM ST_PointOnSurface(geom) AS p) AS label
 FROM grids WHERE layer_id = %(layer)s AND (%(grid)s::int IS NULL OR id = %(grid)s)
 ORDER BY code
 """
@@ -44,6 +46,8 @@ async def draft_view(conn: AsyncConnection, user: User | None, draft_id: int, ru
     checked = check(await load_scope(conn, layer), rules)
     return {**_layer(layer), "etag": draft_etag(layer),
             "grids": {"type": "FeatureCollection", "features": [_feature(r) for r in rows]},
+            "rules": {"households_min": rules.households_min,
+                      "households_max": rules.households_max},
             **checked.as_dict()}
 
 
@@ -54,6 +58,13 @@ async def draft_grid(conn: AsyncConnection, user: User | None, draft_id: int, gr
     if not rows:
         raise NotFound(f"grid {grid_id} is not in draft {draft_id}")
     return _feature(rows[0])
+
+
+async def draft_buildings(conn: AsyncConnection, user: User | None, draft_id: int
+                          ) -> dict[str, Any]:
+    layer = await draft_for(conn, user, draft_id, write=False)
+    features = await q.building_features(conn, draft_id, layer["draft_scope"])
+    return {"type": "FeatureCollection", "features": features}
 
 
 async def list_drafts(conn: AsyncConnection, user: User | None) -> list[dict[str, Any]]:

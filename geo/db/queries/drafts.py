@@ -96,20 +96,39 @@ async def draft_grids(conn: AsyncConnection, layer_id: int) -> list[dict[str, An
                        "FROM grids WHERE layer_id = %s ORDER BY code", (layer_id,))
 
 
+# A building has a current 楼栋长 (building alias b; parameter %(head)s).
+_HAS_HEAD = """EXISTS (SELECT 1 FROM role_assignments r
+    WHERE r.building_id = b.id AND r.role = %(head)s AND r.valid_from <= current_date
+      AND (r.valid_to IS NULL OR r.valid_to >= current_date))"""
+# The buildings of scope %(scope)s with their grid in draft %(layer)s (d.grid_id).
+_IN_SCOPE = """FROM buildings b
+    LEFT JOIN draft_buildings d ON d.layer_id = %(layer)s AND d.building_id = b.id
+    WHERE starts_with(coalesce(b.community_code, ''), %(scope)s) ORDER BY b.id"""
+
+
 async def scope_buildings(conn: AsyncConnection, layer_id: int, scope: str
                           ) -> list[dict[str, Any]]:
     """The buildings of the scope with their draft grid (NULL: not assigned yet)."""
-    return await fetch(conn, """
+    return await fetch(conn, f"""
         SELECT b.id, ST_AsBinary(b.geom) AS wkb, b.households, b.community_code,
                d.grid_id,
-               EXISTS (SELECT 1 FROM role_assignments r
-                       WHERE r.building_id = b.id AND r.role = %(head)s
-                         AND r.valid_from <= current_date
-                         AND (r.valid_to IS NULL OR r.valid_to >= current_date)) AS has_head
-        FROM buildings b
-        LEFT JOIN draft_buildings d ON d.layer_id = %(layer)s AND d.building_id = b.id
-        WHERE starts_with(coalesce(b.community_code, ''), %(scope)s)
-        ORDER BY b.id""", {"layer": layer_id, "scope": scope, "head": HEAD_ROLE})
+               {_HAS_HEAD} AS has_head
+        {_IN_SCOPE}""", {"layer": layer_id, "scope": scope, "head": HEAD_ROLE})
+
+
+async def building_features(conn: AsyncConnection, layer_id: int, scope: str
+                            ) -> list[dict[str, Any]]:
+    """The scope's buildings as GeoJSON features (point, households, draft grid): what the
+    editor shows and lassoes. No personal data: a head is a yes/no."""
+    rows = await fetch(conn, f"""
+        SELECT json_build_object('type', 'Feature', 'id', b.id,
+                 'geometry', ST_AsGeoJSON(b.geom, 7)::json,
+                 'properties', json_build_object('id', b.id, 'address', b.address,
+                    'households', b.households, 'grid', d.grid_id,
+                    'community_code', b.community_code,
+                    'has_head', {_HAS_HEAD})) AS f
+        {_IN_SCOPE}""", {"layer": layer_id, "scope": scope, "head": HEAD_ROLE})
+    return [r["f"] for r in rows]
 
 
 async def scope_facilities(conn: AsyncConnection, scope: str) -> list[dict[str, Any]]:

@@ -1,0 +1,56 @@
+// The planner page's API client: a bearer token from the OAuth2 password flow (kept for this
+// tab only), JSON in and out, ETags out of every read and into every edit's If-Match.
+(function () {
+  "use strict";
+  const { ApiError } = window.gridgov;
+  const KEY = "gridgov.plan.token";
+  const base = "/api/v1";
+
+  const token = () => sessionStorage.getItem(KEY);
+
+  async function login(username, password) {
+    const res = await fetch(`${base}/auth/token`, {
+      method: "POST", body: new URLSearchParams({ username, password }) });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new ApiError(res.status, body.detail || res.statusText);
+    sessionStorage.setItem(KEY, body.access_token);
+  }
+
+  function logout() { sessionStorage.removeItem(KEY); }
+
+  // method, path under /api/v1, JSON body, If-Match tags (array of quoted ETags or "*").
+  async function request(method, path, body, ifMatch) {
+    const headers = {};
+    if (token()) headers.Authorization = `Bearer ${token()}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (ifMatch && ifMatch.length) headers["If-Match"] = ifMatch.join(", ");
+    const res = await fetch(base + path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (res.status === 204) return null;
+    const data = await res.json().catch(() => null);
+    if (res.status === 401) logout();
+    if (!res.ok) {
+      const err = new ApiError(res.status, describe(data, res.statusText));
+      err.body = data;
+      throw err;
+    }
+    return data;
+  }
+
+  // FastAPI's 422 lists where each problem is; ours say it in `detail`.
+  function describe(data, fallback) {
+    if (!data || data.detail === undefined) return fallback;
+    if (typeof data.detail === "string") return data.detail;
+    if (Array.isArray(data.detail)) {
+      return data.detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ");
+    }
+    return JSON.stringify(data.detail);
+  }
+
+  window.planApi = {
+    token, login, logout,
+    get: (path) => request("GET", path),
+    post: (path, body, ifMatch) => request("POST", path, body, ifMatch),
+    del: (path, ifMatch) => request("DELETE", path, undefined, ifMatch),
+  };
+})();
