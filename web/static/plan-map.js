@@ -51,7 +51,8 @@
 
   function create(container, onReady) {
     const map = new maplibregl.Map({ container, style: "/tiles/style.json",
-      center: [109.2, 27.73], zoom: 12, attributionControl: false });
+      center: [109.2, 27.73], zoom: 12, attributionControl: false,
+      boxZoom: false });  // Shift+click adds a grid to the selection
     map.addControl(new maplibregl.NavigationControl(), "bottom-right");
     map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
     map.addControl(new maplibregl.AttributionControl({
@@ -170,10 +171,16 @@
 
   function setData(view, source, data) { view.map.getSource(source).setData(data || EMPTY); }
 
+  // After an activation the active grids' tiles have a new version: fetch their URLs again.
+  async function refreshActive(view) {
+    const res = await fetch("/tiles/grids.json", { cache: "no-store" });
+    if (res.ok) view.map.getSource("grids").setTiles((await res.json()).tiles);
+  }
+
   function showActive(view, on) {
     view.map.setLayoutProperty("grids-line", "visibility", on ? "visible" : "none");
   }
 
   window.planMap = { COLOURS, create, drawOne, cancelDraw, setGrids, setSelection,
-    setLassoed, inside, fitTo, setData, showActive };
+    setLassoed, inside, fitTo, setData, showActive, refreshActive };
 })();

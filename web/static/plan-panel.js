@@ -27,6 +27,9 @@
     return parts.join(" · ") || p.message;
   }
 
+  const MOVED = { buildings: "楼栋", role_assignments: "岗位", party_orgs: "党组织",
+    resident_issues: "未办结民情", buildings_placed: "重新落格的楼栋", issues_placed: "重新落格的民情" };
+
   function table(rows) {
     return `<table>${rows.map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join("")}</table>`;
   }
@@ -101,6 +104,14 @@
     el.hidden = false;
   }
 
+  function activated(r) {
+    const moved = Object.entries(r.moved || {}).map(([k, v]) => `${MOVED[k] || esc(k)} ${v}`);
+    $("summary").innerHTML = `<h2>已启用</h2><p class="good">草案 #${r.layer} 已成为第 ${r.generation} 代网格
+      （${r.grids} 个网格，上一代：第 ${r.previous} 代）。</p>` + table([
+      ["转到新网格", moved.length ? moved.join("、") : "无"]]) +
+      "<p class=\"hint\">地图上虚线为现行网格；历代网格可在 API 中按 ?generation= 查询。</p>";
+  }
+
   function legend(rules, colours) {
     const half = Math.round(100 * (rules.households_max - rules.households_min) /
       (rules.households_max + rules.households_min));
@@ -111,5 +122,5 @@
     $("legend").innerHTML = items.map(([c, t]) => `<li><i style="background:${c}"></i>${t}</li>`).join("");
   }
 
-  window.planPanel = { summary, selected, problems, grids, diff, legend, esc };
+  window.planPanel = { summary, selected, problems, grids, diff, legend, activated };
 })();

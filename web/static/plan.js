@@ -184,17 +184,18 @@
   function onMapClick(e) {
     if (!state.draft || state.busy || state.view.pending) return;
     const hit = state.view.map.queryRenderedFeatures(e.point, { layers: ["draft-fill"] })[0];
-    if (hit) pick(Number(hit.id), e.originalEvent.shiftKey);
+    const add = e.originalEvent.shiftKey || e.originalEvent.ctrlKey || e.originalEvent.metaKey;
+    if (hit) pick(Number(hit.id), add);
     else if (!state.lasso) { pm.setSelection(state.view, []); render(); }
   }
 
   // -- edits ------------------------------------------------------------------------------
-  async function edit(doing, path, payload, tags, describe) {
+  // An edit, then the draft read again; the grids it made are selected (not after a proposal).
+  async function edit(doing, path, payload, tags, describe, select = true) {
     await run(doing, async () => {
       const result = await api.post(`/drafts/${state.draft.id}${path}`, payload, tags);
-      const selected = result.changed.map((g) => g.id);
       await loadDraft(state.draft.id);
-      pm.setSelection(state.view, selected);
+      pm.setSelection(state.view, select ? result.changed.map((g) => g.id) : []);
       render();
       return describe(result);
     });
@@ -250,7 +251,8 @@
     const code = state.draft.draft_scope.length === 12 ? state.draft.draft_scope : null;
     const tags = state.draft.grids.features.map((f) => f.properties.etag);
     await edit("正在自动划分（按户数、连通、紧凑、沿街）", "/propose", code ? { community: code } : {},
-      tags, (r) => `自动划分完成：${r.metrics.draft.base_grids} 个基础网格，户数在范围内 ${(r.metrics.draft.within_range * 100).toFixed(0)}%`);
+      tags, (r) => `自动划分完成：${r.metrics.draft.base_grids} 个基础网格，户数在范围内 ${(r.metrics.draft.within_range * 100).toFixed(0)}%`,
+      false);
   }
 
   async function compare() {
@@ -271,7 +273,10 @@
       const r = await api.post(`/drafts/${d.id}/activate`, undefined, [d.etag]);
       clearDraft();
       state.comparing = false;
+      $("t-compare").setAttribute("aria-pressed", "false");
+      await pm.refreshActive(state.view);
       pm.showActive(state.view, true);
+      panel.activated(r);
       body.dataset.activated = String(r.generation);
       return `已启用：第 ${r.generation} 代网格生效（${r.grids} 个网格）`;
     });
