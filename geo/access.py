@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str | None]]] = {
     "audit": {"read": frozenset({"admin"}), "write": frozenset()},
     # grid drafts and generations (boundaries, no personal data): planners redraw them
     "plans": {"read": STAFF, "write": frozenset({"admin", "planner"})},
+    "allowed_gaps": {"read": STAFF, "write": frozenset({"admin", "planner"})},
 }
 
 

@@ -186,7 +186,8 @@ def _checked(res: Resource, values: dict[str, Any], creating: bool) -> dict[str,
     return out
 
 
-ALLOWED = {"point": ("Point",), "point_or_polygon": ("Point", "Polygon")}
+ALLOWED = {"point": ("Point",), "point_or_polygon": ("Point", "Polygon"),
+           "polygons": ("Polygon", "MultiPolygon")}
 
 
 def _checked_geometry(res: Resource, geometry: dict[str, Any] | None, crs: str | None,
@@ -226,4 +227,12 @@ async def _locate(conn: AsyncConnection, geometry: dict[str, Any]) -> tuple[int 
         "WHERE ST_Covers(p.geom, ST_PointOnSurface(ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326))) "
         "ORDER BY g.code LIMIT 1", (json.dumps(geometry),))
     row = await cur.fetchone()
-    return (row[0], row[1]) if row else (None, None)
+    if row:
+        return row[0], row[1]
+    # In no grid (a gap, a park): the community covering it, if any.
+    cur = await conn.execute(
+        "SELECT code FROM areas WHERE level = 'community' AND ST_Covers(geom, "
+        "ST_PointOnSurface(ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326))) ORDER BY code LIMIT 1",
+        (json.dumps(geometry),))
+    area = await cur.fetchone()
+    return None, area[0] if area else None

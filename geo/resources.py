@@ -36,7 +36,7 @@ class Resource:
     fields: tuple[Field, ...]
     scope_sql: str  # scope key of row ``t`` (uses the joins below)
     joins: str = ""
-    geometry: str | None = None  # "point" | "point_or_polygon"
+    geometry: str | None = None  # "point" | "point_or_polygon" | "polygons" (stored multi)
     geom_sql: str = "t.geom"
     extra: tuple[tuple[str, str], ...] = ()  # read-only computed columns: (name, SQL)
     personal: bool = False  # the whole resource is personal data
@@ -170,5 +170,15 @@ PARTY_ORGS = Resource(
     scope_sql="coalesce(g.code, t.area_code)", joins=GRID_JOIN, extra=(("grid_code", "g.code"),),
     label="党组织")
 
-RESOURCES: dict[str, Resource] = {r.name: r for r in
-                                  (PEOPLE, ROLES, BUILDINGS, FACILITIES, ISSUES, PARTY_ORGS)}
+# Where no grid is needed (water, parks, rail): planners' validation lets gaps there pass.
+ALLOWED_GAPS = Resource(
+    "allowed_gaps", "allowed_gaps", (
+        Field("kind", str, required=True, filter=True,
+              choices=("water", "park", "green", "rail", "other")),
+        Field("name", str, max_length=100),
+        Field("community_code", str, filter=True, max_length=12),
+    ),
+    scope_sql="t.community_code", geometry="polygons", locate=True, label="允许空白")
+
+RESOURCES: dict[str, Resource] = {r.name: r for r in (PEOPLE, ROLES, BUILDINGS, FACILITIES,
+                                                      ISSUES, PARTY_ORGS, ALLOWED_GAPS)}

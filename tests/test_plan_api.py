@@ -404,3 +404,40 @@ def test_a_proposal_balances_the_households_of_a_community(
                     json={"households_min": 600, "households_max": 400},
                     headers={**planner, "If-Match": "*"})
     assert bad.status_code == 422 and "households_min" in bad.json()["detail"]
+
+
+def test_an_allowed_gap_lets_a_gap_pass_validation(
+        http: httpx.Client, planner: dict[str, str], community: str, plan_url: str) -> None:
+    draft = _open(http, planner, community)
+    a, _ = _adjacent_pair(draft)
+    whole = shape(a["geometry"])
+    small = whole.buffer(-0.0003)
+    r = http.put(f"/api/v1/drafts/{draft['id']}/grids/{a['id']}/geometry",
+                 json={"geometry": mapping(small)},
+                 headers={**planner, "If-Match": a["properties"]["etag"]})
+    assert r.status_code == 200, r.text
+    assert "gap" in {f["properties"]["rule"] for f in r.json()["problems"]["features"]}
+    park = {"kind": "park", "name": "滨河公园",
+            "geometry": mapping(whole.difference(small).buffer(0.00005))}
+    assert http.post("/api/v1/allowed-gaps", json=park).status_code == 401
+    bad = http.post("/api/v1/allowed-gaps", headers=planner,
+                    json={**park, "geometry": {"type": "Point", "coordinates": [109.2, 27.7]}})
+    assert bad.status_code == 422 and "geometry" in bad.text
+    r = http.post("/api/v1/allowed-gaps", json=park, headers=planner)
+    assert r.status_code == 201, r.text
+    gap = r.json()
+    assert gap["properties"]["community_code"] == community
+    assert gap["geometry"]["type"] == "MultiPolygon"
+    try:
+        after = http.get(f"/api/v1/drafts/{draft['id']}", headers=planner).json()
+        assert "gap" not in {f["properties"]["rule"] for f in after["problems"]["features"]}
+    finally:
+        assert http.delete(f"/api/v1/allowed-gaps/{gap['id']}",
+                           headers=planner).status_code == 204
+    again = http.get(f"/api/v1/drafts/{draft['id']}", headers=planner).json()
+    assert "gap" in {f["properties"]["rule"] for f in again["problems"]["features"]}
+    with psycopg.connect(plan_url) as c:
+        actions = [x[0] for x in c.execute(
+            "SELECT action FROM audit_log WHERE object_type = 'allowed_gaps' AND object_id = %s "
+            "ORDER BY id", (str(gap["id"]),))]
+    assert actions == ["create", "delete"]

@@ -85,6 +85,8 @@ def _geometry_values(res: Resource, geometry: dict[str, Any] | None
     g = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON(%(_geom)s), 4326)")
     if res.geometry == "point_or_polygon" and geometry["type"] == "Polygon":
         return (["footprint", "geom"], [g, sql.SQL("ST_PointOnSurface({})").format(g)], params)
+    if res.geometry == "polygons":
+        return ["geom"], [sql.SQL("ST_Multi({})").format(g)], params
     return ["geom"], [g], params
 
 
