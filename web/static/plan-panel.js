@@ -27,9 +27,6 @@
     return parts.join(" · ") || p.message;
   }
 
-  const MOVED = { buildings: "楼栋", role_assignments: "岗位", party_orgs: "党组织",
-    resident_issues: "未办结民情", buildings_placed: "重新落格的楼栋", issues_placed: "重新落格的民情" };
-
   function table(rows) {
     return `<table>${rows.map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join("")}</table>`;
   }
@@ -104,11 +101,13 @@
     el.hidden = false;
   }
 
-  function activated(r) {
-    const moved = Object.entries(r.moved || {}).map(([k, v]) => `${MOVED[k] || esc(k)} ${v}`);
+  // After activation: the new generation and what changed grid in the draft's scope.
+  function activated(r, changes) {
     $("summary").innerHTML = `<h2>已启用</h2><p class="good">草案 #${r.layer} 已成为第 ${r.generation} 代网格
-      （${r.grids} 个网格，上一代：第 ${r.previous} 代）。</p>` + table([
-      ["转到新网格", moved.length ? moved.join("、") : "无"]]) +
+      （本范围 ${r.grids} 个网格；上一代：第 ${r.previous} 代）。</p>` + table([
+      ["新增 / 撤销 / 变更网格", `${changes.added} / ${changes.removed} / ${changes.changed}`],
+      ["换网格的楼栋", changes.buildings_moved], ["换网格的未办结民情", changes.issues_moved],
+      ["换网格的岗位", changes.posts_moved]]) +
       "<p class=\"hint\">地图上虚线为现行网格；历代网格可在 API 中按 ?generation= 查询。</p>";
   }
 

@@ -270,13 +270,14 @@
     const d = state.draft;
     if (!window.confirm(`启用草案 #${d.id}？启用后它将成为现行网格，人员、楼栋和民情随之转到新网格。`)) return;
     await run("正在校验并启用", async () => {
+      const changes = await api.get(`/drafts/${d.id}/diff`);
       const r = await api.post(`/drafts/${d.id}/activate`, undefined, [d.etag]);
       clearDraft();
       state.comparing = false;
       $("t-compare").setAttribute("aria-pressed", "false");
       await pm.refreshActive(state.view);
       pm.showActive(state.view, true);
-      panel.activated(r);
+      panel.activated(r, changes.summary);
       body.dataset.activated = String(r.generation);
       return `已启用：第 ${r.generation} 代网格生效（${r.grids} 个网格）`;
     });
