@@ -1,7 +1,8 @@
 """The planner page /plan in Debian's headless Chromium, against the real API on a demo city of
 its own (activation changes the active generation): sign in, open a draft, split a grid with a
 drawn line, merge two grids picked on the map, lasso buildings into another grid, activate;
-every step checked in the database, the audit log and the page."""
+every step checked in the database, the audit log and the page. And an edit made from a
+stale copy (another session changed the grid): refused with 412, the page reloads."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 import psycopg
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
@@ -237,3 +239,41 @@ def _lasso_into_neighbour(page: Page, url: str, draft: int) -> None:
         now = c.execute("SELECT grid_id FROM draft_buildings WHERE layer_id = %s AND "
                         "building_id = %s", (draft, building)).fetchone()
     assert now == (target,)
+
+
+def test_an_edit_from_a_stale_copy_is_refused_and_the_page_reloads(
+        context: BrowserContext, server: str, page_db: str) -> None:
+    with psycopg.connect(page_db) as c:
+        row = c.execute(
+            "SELECT g.community_code FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
+            "WHERE l.status = 'active' AND l.theme = 'unified' AND g.kind = 'base' "
+            "GROUP BY 1 HAVING count(*) >= 3 ORDER BY 1 DESC LIMIT 1").fetchone()
+    assert row
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept())
+    _sign_in(page, server, str(row[0]))
+    page.click("#t-new")
+    _version(page, 1)
+    draft = int(page.get_attribute("body", "data-draft") or 0)
+    grids = sorted(_grids(page).values(), key=lambda g: g["code"])
+    # Another planner's session splits a grid the page still shows as it was.
+    with httpx.Client(base_url=server, timeout=60) as http:
+        token = http.post("/api/v1/auth/token", data={"username": "page_planner",
+                                                      "password": PASSWORD}).json()
+        auth = {"Authorization": f"Bearer {token['access_token']}"}
+        w, s, e, n = _bbox(grids[0]["geometry"])
+        line = {"type": "LineString", "coordinates": [[w - 0.001, (s + n) / 2],
+                                                      [e + 0.001, (s + n) / 2]]}
+        r = http.post(f"/api/v1/drafts/{draft}/split", json={"grid": grids[0]["id"], "line": line},
+                      headers={**auth, "If-Match": grids[0]["etag"]})
+        assert r.status_code == 200, r.text
+    _split(page, grids[0])
+    page.wait_for_selector("#status.bad", timeout=60_000)
+    _version(page, 2)
+    assert "412" in (page.text_content("#status") or "")
+    with psycopg.connect(page_db) as c:
+        server_grids = {r[0] for r in c.execute("SELECT code FROM grids WHERE layer_id = %s",
+                                                (draft,))}
+        version = c.execute("SELECT version FROM grid_layers WHERE id = %s",
+                            (draft,)).fetchone()
+    assert set(_grids(page)) == server_grids and version == (2,)
