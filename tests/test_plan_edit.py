@@ -493,3 +493,20 @@ def test_renumber_community_follows_reading_order() -> None:
     assert result.assignment == {b.id: b.grid for b in scope.buildings}
     with pytest.raises(InvalidInput, match="community: 520602001009 is not in this draft's scope"):
         renumber_community(scope, RULES, "520602001009")
+
+
+def test_a_union_fills_hairline_cracks_but_keeps_real_holes() -> None:
+    from shapely.geometry import Polygon, box
+
+    from geo.crs import from_metric
+    from geo.plan.shapes import union
+
+    epsg = metric_epsg(109.2)
+    x0, y0 = to_metric(shapely.Point(109.2, 27.73), epsg).coords[0]
+    crack = box(x0 + 10, y0 + 50, x0 + 290, y0 + 50.002)  # 280 m × 2 mm: 0.56 m², no ground
+    pond = box(x0 + 100, y0 + 10, x0 + 130, y0 + 30)  # 600 m²: a real hole
+    outer = box(x0, y0, x0 + 300, y0 + 100)
+    shape = Polygon(outer.exterior, [crack.exterior, pond.exterior])
+    merged = union([from_metric(shape, epsg)], epsg)
+    holes = [to_metric(Polygon(r), epsg).area for p in [merged] for r in p.interiors]
+    assert len(holes) == 1 and holes[0] == pytest.approx(600, rel=1e-3)

@@ -89,11 +89,19 @@ def shared_edge_m(a_metric: BaseGeometry, b_metric: BaseGeometry) -> float:
 
 
 def _drop_noise_holes(geom: BaseGeometry, epsg: int) -> BaseGeometry:
+    """Without pinholes (under NOISE_M2) and cracks: rings whose mean width, 2·area /
+    perimeter, is under EDGE_EPS_M, such as the hairline left along a street where cells of
+    two blocks meet a float's width apart (long, so above NOISE_M2, but no ground)."""
     parts = []
     for p in polygons(geom):
-        holes = [r for r in p.interiors if area_m2(Polygon(r), epsg) >= NOISE_M2]
+        holes = [r for r in p.interiors if not _is_noise(Polygon(r), epsg)]
         parts.append(p if len(holes) == len(p.interiors) else Polygon(p.exterior, holes))
     return polygonal(parts)
+
+
+def _is_noise(ring: Polygon, epsg: int) -> bool:
+    metric = to_metric(ring, epsg)
+    return bool(metric.area < NOISE_M2 or 2.0 * metric.area < EDGE_EPS_M * metric.length)
 
 
 def union(geoms: Iterable[BaseGeometry], epsg: int) -> BaseGeometry:
