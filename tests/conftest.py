@@ -158,6 +158,14 @@ def serve(settings: Settings) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@contextmanager
+def serve_database(url: str) -> Iterator[str]:
+    """The real app on a database of a test module's own, without a rate limit."""
+    with serve(Settings(database_url=url, pool_min_size=1, pool_max_size=4,
+                        rate_limit_per_minute=0)) as served:
+        yield served
+
+
 @pytest.fixture(scope="session")
 def live_server(test_settings: Settings) -> Iterator[str]:
     """The app with the test settings (default rate limit), for the whole session."""

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 import psycopg
 import pytest
-from playwright.sync_api import BrowserContext, Page, ViewportSize, sync_playwright
+from playwright.sync_api import BrowserContext, Page, ViewportSize
 
-from tests.test_page import CHROMIUM, FLAGS
+from tests.browser import chromium
 
 pytestmark = pytest.mark.browser
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -21,11 +20,8 @@ MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 @pytest.fixture(scope="module")
 def context() -> Iterator[BrowserContext]:
-    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-        ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=FLAGS,
-                                                   headless=True, viewport=PHONE, locale="zh-CN")
+    with chromium(PHONE, locale="zh-CN") as ctx:
         yield ctx
-        ctx.close()
 
 
 def open_find(context: BrowserContext, live_server: str) -> tuple[Page, list[str]]:

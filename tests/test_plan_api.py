@@ -20,8 +20,7 @@ import shapely
 from shapely.geometry import LineString, mapping, shape
 
 from geo.auth import hash_password
-from geo.settings import Settings
-from tests.conftest import demo_database, serve
+from tests.conftest import demo_database, serve_database
 
 PASSWORD = "correct horse battery"
 
@@ -34,8 +33,7 @@ def plan_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def server(plan_url: str) -> Iterator[str]:
-    with serve(Settings(database_url=plan_url, pool_min_size=1, pool_max_size=4,
-                        rate_limit_per_minute=0)) as url:
+    with serve_database(plan_url) as url:
         yield url
 
 

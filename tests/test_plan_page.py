@@ -6,7 +6,6 @@ stale copy (another session changed the grid): refused with 412, the page reload
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,12 +14,12 @@ from urllib.parse import urlparse
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page
+from shapely.geometry import shape
 
 from geo.auth import hash_password
-from geo.settings import Settings
-from tests.conftest import demo_database, serve
-from tests.test_page import CHROMIUM, FLAGS
+from tests.browser import chromium
+from tests.conftest import demo_database, serve_database
 
 pytestmark = pytest.mark.browser
 PASSWORD = "plan page secret"
@@ -41,19 +40,14 @@ def page_db() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def server(page_db: str) -> Iterator[str]:
-    with serve(Settings(database_url=page_db, pool_min_size=1, pool_max_size=4,
-                        rate_limit_per_minute=0)) as url:
+    with serve_database(page_db) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def context() -> Iterator[BrowserContext]:
-    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-        ctx = p.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=FLAGS, headless=True, locale="zh-CN",
-            viewport={"width": 1400, "height": 900})
+    with chromium({"width": 1400, "height": 900}, locale="zh-CN") as ctx:
         yield ctx
-        ctx.close()
 
 
 def _community(url: str) -> str:
@@ -103,20 +97,6 @@ def _version(page: Page, version: int) -> None:
     _idle(page)
 
 
-def _bbox(geometry: dict[str, Any]) -> tuple[float, float, float, float]:
-    xs, ys = [], []
-
-    def walk(c: Any) -> None:
-        if isinstance(c[0], (int, float)):
-            xs.append(c[0])
-            ys.append(c[1])
-        else:
-            for x in c:
-                walk(x)
-    walk(geometry["coordinates"])
-    return min(xs), min(ys), max(xs), max(ys)
-
-
 def _sign_in(page: Page, server: str, community: str) -> None:
     page.goto(f"{server}/plan?community={community}")
     page.wait_for_selector("#login[open]", timeout=60_000)
@@ -132,7 +112,7 @@ def _split(page: Page, grid: dict[str, Any]) -> None:
     _click(page, grid["label"])
     page.wait_for_selector("#t-split:not([disabled])")
     page.click("#t-split")
-    w, s, e, n = _bbox(grid["geometry"])
+    w, s, e, n = shape(grid["geometry"]).bounds
     mid = (s + n) / 2
     _draw(page, [[w - 0.0004, mid], [e + 0.0004, mid]])
 
@@ -261,7 +241,7 @@ def test_an_edit_from_a_stale_copy_is_refused_and_the_page_reloads(
         token = http.post("/api/v1/auth/token", data={"username": "page_planner",
                                                       "password": PASSWORD}).json()
         auth = {"Authorization": f"Bearer {token['access_token']}"}
-        w, s, e, n = _bbox(grids[0]["geometry"])
+        w, s, e, n = shape(grids[0]["geometry"]).bounds
         line = {"type": "LineString", "coordinates": [[w - 0.001, (s + n) / 2],
                                                       [e + 0.001, (s + n) / 2]]}
         r = http.post(f"/api/v1/drafts/{draft}/split", json={"grid": grids[0]["id"], "line": line},

@@ -28,5 +28,9 @@
     return [[b[0], b[1]], [b[2], b[3]]];
   }
 
-  window.gridgov = { ApiError, getJSON, bboxOf };
+  // Text from imported files and OSM goes into markup only through this.
+  const esc = (v) => String(v).replace(/[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+  window.gridgov = { ApiError, getJSON, bboxOf, esc };
 })();

@@ -1,7 +1,7 @@
 // gridgov map: our own layers are the map (no online base map, every asset served by us).
 (function () {
   "use strict";
-  const { getJSON } = window.gridgov;
+  const { getJSON, esc } = window.gridgov;
   // A link with a view (#zoom/lat/lon) keeps it; MapLibre writes its own hash once loaded.
   const openedWithView = Boolean(location.hash);
   const api = "/api/v1";
@@ -29,9 +29,6 @@
     grid_code: "网格编码", has_head: "有楼栋长", category_name: "类别", opening_hours: "营业时间", phone: "电话",
     floor_area_m2: "面积（㎡）", dedicated_type: "专属类型", level: "层级", area_km2: "面积（km²）" };
 
-  // Names come from imported files and OSM: never let them become markup.
-  const esc = (v) => String(v).replace(/[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
   function showInfo(title, props) {
     const rows = Object.entries(LABELS).filter(([k]) => props[k] !== undefined && props[k] !== null)

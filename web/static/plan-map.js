@@ -144,6 +144,13 @@
       { source: "draft-grids", id }, { selected: true }));
   }
 
+  function clearGrids(view) {
+    view.map.getSource("draft-grids").setData(EMPTY);
+    view.markers.forEach((mk) => mk.remove());
+    view.markers = [];
+    setSelection(view, []);
+  }
+
   function setLassoed(view, ids) {
     view.map.removeFeatureState({ source: "draft-buildings" });
     view.lassoed = new Set(ids);
@@ -181,6 +188,6 @@
     view.map.setLayoutProperty("grids-line", "visibility", on ? "visible" : "none");
   }
 
-  window.planMap = { COLOURS, create, drawOne, cancelDraw, setGrids, setSelection,
+  window.planMap = { COLOURS, create, drawOne, cancelDraw, setGrids, clearGrids, setSelection,
     setLassoed, inside, fitTo, setData, showActive, refreshActive };
 })();

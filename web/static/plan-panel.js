@@ -3,8 +3,7 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const esc = (v) => String(v).replace(/[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  const { esc } = window.gridgov;
   const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);
   const signed = (v) => `${v > 0 ? "+" : ""}${(v * 100).toFixed(1)}%`;
   const num = (v, d = 2) => (v === null || v === undefined ? "—" : Number(v).toFixed(d));

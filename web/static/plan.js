@@ -136,7 +136,7 @@
     state.buildings = null;
     endLasso();
     pm.cancelDraw(state.view);
-    pm.setGrids(state.view, { features: [] }, [], { households_min: 300, households_max: 500 });
+    pm.clearGrids(state.view);
     ["draft-buildings", "problems"].forEach((s) => pm.setData(state.view, s, null));
     ["summary", "selected", "problems", "grids"].forEach((id) => { $(id).innerHTML = ""; });
     panel.diff(null);
