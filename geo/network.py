@@ -171,6 +171,7 @@ class WalkNetwork:
         self._v: list[int] = self.v.tolist()
         self._toward = [_more(line or []) for line in self._lines_toward_sites()]
         self._last_leg = [self._legs(site) for site in self.on_network]
+        self._onward: dict[int, tuple[bytes, int]] = {}  # node → (route onward, site index)
 
     def _pair_index(self) -> dict[tuple[int, int], int]:
         """The shortest edge between two nodes (parallel edges: the graph keeps the minimum,
@@ -261,16 +262,26 @@ class WalkNetwork:
         return out
 
     def _pieces_to_site(self, pieces: list[bytes], node: int) -> int:
-        """Append the encoded edges from ``node`` along the predecessors, then the site's own
-        edge up to its snap point and the site; return the index of the site reached."""
+        """Append the encoded route from ``node`` along the predecessors, then the site's own
+        edge up to its snap point and the site; return the index of the site reached. The
+        route of a node is joined the first time it is asked for and kept (it is the same
+        for every point that leaves the edge there)."""
+        onward = self._onward.get(node)
+        if onward is None:
+            onward = self._onward[node] = self._join_onward(node)
+        pieces.append(onward[0])
+        return onward[1]
+
+    def _join_onward(self, node: int) -> tuple[bytes, int]:
         pred, n, toward = self._pred, self.n, self._toward
+        pieces = []
         nxt = pred[node]
         while nxt < n:
             pieces.append(toward[node])
             node, nxt = nxt, pred[nxt]
         source, from_source, from_target = self._last_leg[nxt - n]
         pieces.append(from_source if node == source else from_target)
-        return nxt - n
+        return b"".join(pieces), nxt - n
 
     def _legs(self, site: Site) -> tuple[int, bytes, bytes]:
         """The last leg to a site: along its edge to the snap point, then to the site itself;

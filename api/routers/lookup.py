@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from geo.lookup import parse_point
 from geo.lookup.batch import Batcher
 
+
 class BareRoute(APIRoute):
     """A route whose endpoint takes the request alone and returns a ``Response``: documented
     in the OpenAPI like any other (parameters given in ``openapi_extra``), but its handler is

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +22,7 @@ from pydantic_core import to_json
 
 from geo.errors import NotFound
 from geo.lookup.cache import District, LookupCache
-from geo.lookup.index import NONE, Centre, City, Geoms, Grid, Network
+from geo.lookup.index import NONE, Centre, City, Frame, Geoms, Grid, Network
 from geo.network import Snap
 from geo.settings import Settings
 
@@ -74,18 +75,27 @@ def _near_json(district: District, near: list[tuple[Grid, float]], today: date) 
                     "neighbours": neighbours})[1:-1]
 
 
-def _in_district(district: District, settings: Settings, coords: npt.NDArray[np.float64],
-                 points: Geoms, hits: list[int], communities: list[str], today: date
-                 ) -> list[bytes]:
+class _Points(NamedTuple):
+    """Some of a batch's points: coordinates, points in lon/lat, the same in the frame."""
+
+    coords: npt.NDArray[np.float64]
+    geoms: Geoms
+    framed: Geoms
+
+    def take(self, rows: list[int]) -> _Points:
+        return _Points(self.coords[rows], self.geoms[rows], self.framed[rows])
+
+
+def _in_district(district: District, settings: Settings, pts: _Points, hits: list[int],
+                 communities: list[str], today: date) -> list[bytes]:
     """The answers (JSON) for points whose community lies in ``district`` (``hits``: the row
     of the grid covering each point, or NONE): one shapely call per question for all of
     them, then one answer each, joined mostly from ``Cards``."""
     grids, cards, network = district.grids, district.cards, district.network
-    points_s = grids.frame.points(coords)
-    xs, ys = coords[:, 0], coords[:, 1]
-    near = grids.near(xs, ys, points_s, hits, settings.near_boundary_m)
-    inside = district.buildings.covering(points)
-    snaps = network.snapper.snap(points, points_s)
+    xs, ys = pts.coords[:, 0], pts.coords[:, 1]
+    near = grids.near(ys, pts.framed, hits, settings.near_boundary_m)
+    inside = district.buildings.covering(pts.geoms)
+    snaps = network.snapper.snap(pts.geoms, pts.framed)
     out = []
     for k, (lon, lat, row) in enumerate(zip(xs.tolist(), ys.tolist(), hits, strict=True)):
         grid = None if row == NONE else grids.grids[row]
@@ -106,20 +116,18 @@ class _Batch:
 
     def __init__(self, points: Sequence[tuple[float, float]]) -> None:
         self.coords = np.array(points, dtype=np.float64).reshape(-1, 2)
-        self.geoms = shapely.points(self.coords)
         self.out: list[Answer | None] = [None] * len(self.coords)
         self.today = date.today()
 
-    def of(self, members: list[int]) -> tuple[npt.NDArray[np.float64], Geoms]:
-        """The coordinates and points of ``members``."""
-        if len(members) == len(self.out):  # the common case: every point at once
-            return self.coords, self.geoms
-        return self.coords[members], self.geoms[members]
+    def at(self, members: list[int], frame: Frame) -> _Points:
+        """The points of ``members``, in lon/lat and in ``frame`` (made in one call)."""
+        coords = self.coords if len(members) == len(self.out) else self.coords[members]
+        both = shapely.points(np.concatenate((coords, coords * frame.scale)))
+        return _Points(coords, both[: len(coords)], both[len(coords):])
 
     def answer(self, district: District, settings: Settings, members: list[int],
-               hits: list[int], communities: list[str]) -> None:
-        answers = _in_district(district, settings, *self.of(members), hits, communities,
-                               self.today)
+               pts: _Points, hits: list[int], communities: list[str]) -> None:
+        answers = _in_district(district, settings, pts, hits, communities, self.today)
         for i, answer in zip(members, answers, strict=True):
             self.out[i] = answer
 
@@ -147,15 +155,17 @@ async def lookup_many(cache: LookupCache, settings: Settings,
         assert code is not None
         district = await cache.district(city, code)
         grids = district.grids.grids
-        hits = district.grids.covering(batch.of(members)[1])
+        pts = batch.at(members, district.grids.frame)
+        hits = district.grids.covering(pts.geoms)
         sure = [k for k, row in enumerate(hits)
                 if row != NONE and (grids[row].community_code or "").startswith(code)]
         if len(sure) < len(members):
             kept = set(sure)
             unsure += [i for k, i in enumerate(members) if k not in kept]
-            members, hits = [members[k] for k in sure], [hits[k] for k in sure]
+            members, hits, pts = [members[k] for k in sure], [hits[k] for k in sure], \
+                pts.take(sure)
         if members:
-            batch.answer(district, settings, members, hits,
+            batch.answer(district, settings, members, pts, hits,
                          [grids[row].community_code for row in hits])  # type: ignore[misc]
     if unsure:
         await _ask_the_city(cache, city, settings, batch, sorted(unsure))
@@ -164,7 +174,7 @@ async def lookup_many(cache: LookupCache, settings: Settings,
 
 async def _ask_the_city(cache: LookupCache, city: City, settings: Settings, batch: _Batch,
                         members: list[int]) -> None:
-    communities = city.communities(batch.of(members)[1])
+    communities = city.communities(shapely.points(batch.coords[members]))
     for code, group in _group([c[:6] if c else None for c in communities]).items():
         if code is None:
             for k in group:
@@ -175,6 +185,6 @@ async def _ask_the_city(cache: LookupCache, city: City, settings: Settings, batc
             continue
         district = await cache.district(city, code)
         chosen = [members[k] for k in group]
-        batch.answer(district, settings, chosen,
-                     district.grids.covering(batch.of(chosen)[1]),
+        pts = batch.at(chosen, district.grids.frame)
+        batch.answer(district, settings, chosen, pts, district.grids.covering(pts.geoms),
                      [communities[k] for k in group])  # type: ignore[misc]

@@ -32,7 +32,7 @@ from geo.db.changes import Changes
 from geo.db.queries import lookup as q
 from geo.db.queries import network as nq
 from geo.lookup.cards import Cards
-from geo.lookup.index import Box, Buildings, City, Frame, Grids, Network, People, district_epsg
+from geo.lookup.index import Box, Buildings, City, Frame, Grids, Network, People
 
 PART_TOPICS: dict[str, tuple[str, ...]] = {
     "city": ("areas",),
@@ -143,8 +143,7 @@ async def _grids(conn: AsyncConnection, district: str, box: Box) -> Grids:
     wide = _around(box)
     rows = await q.grid_parts(conn, wide)
     outlines = await q.grid_boundaries(conn, wide)
-    return await asyncio.to_thread(Grids.build, rows, outlines, district_epsg(box),
-                                   Frame.of(wide))
+    return await asyncio.to_thread(Grids.build, rows, outlines, Frame.of(wide))
 
 
 async def _people(conn: AsyncConnection, district: str, box: Box) -> People:

@@ -5,19 +5,21 @@ them fresh; ``geo.lookup.answer`` asks them questions.
 - Covering (point in polygon) runs on the pieces PostGIS subdivided (``active_grid_parts``,
   ``ST_Subdivide`` of the communities) with the predicate *covered_by*: a point on a shared
   edge is in both polygons and the smallest code wins, the same way every time.
-- Distances first go through a district's ``Frame``: lon/lat scaled to metres at the
-  district's centre (one multiplication, no projection call), exact there and off by a known
-  ``slack`` (a few tenths of a percent) at the district's edges. Snapping to the walk network
-  is done in it (the nearest edge and the offset to it: centimetres of a walk). "Near a grid
-  edge" is decided in it only where the answer is clear despite the slack; points within
-  the slack of the limit are measured again in the district's CGCS2000 Gauss-Krüger zone
-  (scale error ≤ 0.14 %, centimetres at the 30 m of a boundary).
+- Distances go through a district's ``Frame``: lon/lat scaled to metres at the district's
+  centre (one multiplication, no projection call), exact there and off by a known ``slack``
+  (a few tenths of a percent) at the district's edges. Snapping to the walk network is done
+  in it (the nearest edge and the offset to it: centimetres of a walk). "Near a grid edge" is
+  searched in it with the limit widened by the slack, and each short vector from the point
+  to a neighbouring grid is then measured at the point's own scale (``Frame.lengths``: the
+  ellipsoid's metres per degree at its latitude), within a tenth of a millimetre of the
+  geodesic at 30 m.
 - Snap fractions are of the edge's lon/lat geometry, as ``ST_LineLocatePoint`` gives them and
   as ``geo.network`` cuts routes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,12 +28,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pyproj
 import shapely
 from pydantic_core import to_json
 from shapely import STRtree
 
-from geo.crs import metric_epsg, metric_transformer, to_metric
 from geo.db.queries.lookup import HEAD_ROLE
 from geo.network import Edges, Site, Snap, WalkNetwork
 from geo.privacy import mask_phone
@@ -57,14 +57,17 @@ Rows = npt.NDArray[np.intp]
 NONE = -1
 
 
-_GEOD = pyproj.Geod(ellps="WGS84")
+_A = 6378137.0  # WGS84 semi-major axis, metres
+_E2 = 6.69437999014e-3  # WGS84 first eccentricity squared
+_RAD = math.pi / 180.0
 
 
-def _metres_per_degree(lon: float, lat: float) -> tuple[float, float]:
-    """Metres per degree of longitude and of latitude at a place (WGS84 ellipsoid)."""
-    step = 1e-3
-    return (_GEOD.inv(lon, lat, lon + step, lat)[2] / step,
-            _GEOD.inv(lon, lat, lon, lat + step)[2] / step)
+def metres_per_degree(lat: float) -> tuple[float, float]:
+    """Metres per degree of longitude and of latitude at latitude ``lat`` (WGS84 ellipsoid:
+    the radii of the parallel and of the meridian)."""
+    phi = math.radians(lat)
+    w = 1.0 - _E2 * math.sin(phi) ** 2
+    return _RAD * _A * math.cos(phi) / math.sqrt(w), _RAD * _A * (1.0 - _E2) / w ** 1.5
 
 
 @dataclass(frozen=True)
@@ -75,24 +78,33 @@ class Frame:
     kx: float
     ky: float
     slack: float
+    scale: npt.NDArray[np.float64] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scale", np.array([self.kx, self.ky]))
 
     @classmethod
     def of(cls, box: Box) -> Frame:
-        lon, lat = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
-        kx, ky = _metres_per_degree(lon, lat)
+        kx, ky = metres_per_degree((box[1] + box[3]) / 2.0)
         worst = 0.0
         for edge in (box[1], box[3]):  # the scale of longitude changes with latitude
-            ex, ey = _metres_per_degree(lon, edge)
+            ex, ey = metres_per_degree(edge)
             worst = max(worst, abs(ex / kx - 1.0), abs(ey / ky - 1.0))
         # plus the curvature of a few hundred metres and rounding: far below 0.1 %
         return cls(kx, ky, worst + 1e-3)
 
     def points(self, coords: npt.NDArray[np.float64]) -> Geoms:
         """Points in the frame from an (n, 2) array of lon, lat."""
-        return shapely.points(coords * (self.kx, self.ky))
+        return shapely.points(coords * self.scale)
 
     def geometries(self, geoms: Geoms) -> Geoms:
-        return shapely.transform(geoms, lambda c: c * (self.kx, self.ky))
+        return shapely.transform(geoms, lambda c: c * self.scale)
+
+    def length(self, dx: float, dy: float, lat: float) -> float:
+        """The true length in metres of a short frame vector (dx, dy) at latitude ``lat``:
+        measured at that place's scale rather than the centre's."""
+        kx, ky = metres_per_degree(lat)
+        return math.hypot(dx * (kx / self.kx), dy * (ky / self.ky))
 
 
 def points_at(coords: npt.ArrayLike) -> Geoms:
@@ -180,16 +192,15 @@ class Grids:
     grids: list[Grid]  # by code: the smallest row is the smallest code
     part_grid: Rows
     tree: STRtree  # pieces in lon/lat
-    parts_m: Geoms  # the same pieces in the metric zone
-    tree_m: STRtree
+    parts_s: Geoms  # the same pieces in the frame
+    tree_s: STRtree
     outlines: Geoms  # each grid's whole boundary, in the frame, by row
     overlapping: list[bool]  # the grid's interior meets another grid's, by row
-    epsg: int
     frame: Frame
 
     @classmethod
     def build(cls, rows: Sequence[tuple[Any, ...]], outlines: Sequence[tuple[int, bytes]],
-              epsg: int, frame: Frame) -> Grids:
+              frame: Frame) -> Grids:
         grids: list[Grid] = []
         index: dict[int, int] = {}
         part_grid = []
@@ -199,55 +210,51 @@ class Grids:
                 grids.append(Grid(gid, code, name, kind, households, community, len(grids)))
             part_grid.append(index[gid])
         parts = shapely.from_wkb([r[6] for r in rows])
-        parts_m = to_metric(parts, epsg)
+        parts_s = frame.geometries(parts)
         by_row = np.empty(len(grids), dtype=object)
         for gid, wkb in outlines:
             by_row[index[gid]] = shapely.from_wkb(wkb)
         part_of = np.asarray(part_grid, dtype=np.intp)
-        return cls(grids, part_of, STRtree(parts), parts_m, STRtree(parts_m),
+        return cls(grids, part_of, STRtree(parts), parts_s, STRtree(parts_s),
                    frame.geometries(by_row), _overlapping(parts, part_of, len(grids)).tolist(),
-                   epsg, frame)
-
-    def metric(self, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64]) -> Geoms:
-        """The points in the district's metric zone (the transformer of the calling thread;
-        one point goes through pyproj's scalar call, ten times cheaper than its array one)."""
-        t = metric_transformer(self.epsg)
-        if len(xs) == 1:
-            return points_at([t.transform(float(xs[0]), float(ys[0]))])
-        return points_at(np.column_stack(t.transform(xs, ys)))
+                   frame)
 
     def covering(self, points: Geoms) -> list[int]:
         """The row of the grid covering each point (smallest code), ``NONE`` outside."""
         pairs = self.tree.query(points, predicate="covered_by")
         return _smallest(pairs, self.part_grid, len(points))
 
-    def near(self, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64], points_s: Geoms,
-             hits: list[int], within_m: float) -> list[list[tuple[Grid, float]]]:
-        """For each point (lon/lat ``xs``, ``ys``; ``points_s`` the same in the frame), the
-        grids other than its own within ``within_m`` metres, nearest first (then by code).
+    def near(self, lats: npt.NDArray[np.float64], points_s: Geoms, hits: list[int],
+             within_m: float) -> list[list[tuple[Grid, float]]]:
+        """For each point (``points_s`` in the frame, ``lats`` their latitudes), the grids
+        other than its own within ``within_m`` metres, nearest first (then by code).
 
         Shortcut: grids that do not overlap tile the plane, so a point whose own grid overlaps
-        no other and whose outline is farther than ``within_m`` has no neighbour that near.
-        The frame tells "farther" where its distance exceeds the limit by more than its slack;
-        the other points are measured in the metric zone."""
+        no other and whose outline is farther than ``within_m`` (plus the frame's slack) has
+        no neighbour that near. For the others, the pieces within that widened distance are
+        found in the frame, and the vector from each piece's nearest point to the point is
+        measured at the point's own scale."""
         out: list[list[tuple[Grid, float]]] = [[] for _ in range(len(points_s))]
         own = hits
         overlapping, outlines = self.overlapping, self.outlines
-        unclear = within_m * (1.0 + self.frame.slack)
-        near = [i for i, g in enumerate(own)
-                if g == NONE or overlapping[g] or outlines[g].distance(points_s[i]) <= unclear]
-        if not near:
+        wide = within_m * (1.0 + self.frame.slack)
+        todo = [i for i, g in enumerate(own)
+                if g == NONE or overlapping[g] or outlines[g].distance(points_s[i]) <= wide]
+        if not todo:
             return out
-        todo = np.array(near, dtype=np.intp)
-        points_m = self.metric(xs[todo], ys[todo])
-        pairs = self.tree_m.query(points_m, predicate="dwithin",
-                                  distance=np.full(len(todo), within_m))
-        which = todo[pairs[0]]
-        dist = shapely.distance(self.parts_m[pairs[1]], points_m[pairs[0]])
+        pairs = self.tree_s.query(points_s[todo], predicate="dwithin",
+                                  distance=np.full(len(todo), wide))
+        which = np.asarray(todo, dtype=np.intp)[pairs[0]]
+        ends = shapely.get_coordinates(
+            shapely.shortest_line(self.parts_s[pairs[1]], points_s[which])).tolist()
         best: dict[tuple[int, int], float] = {}
-        for i, g, d in zip(which.tolist(), self.part_grid[pairs[1]].tolist(), dist.tolist(),
-                           strict=True):
-            if g != own[i] and d < best.get((i, g), np.inf):
+        for k, (i, g) in enumerate(zip(which.tolist(), self.part_grid[pairs[1]].tolist(),
+                                       strict=True)):
+            if g == own[i]:
+                continue
+            (x0, y0), (x1, y1) = ends[2 * k], ends[2 * k + 1]
+            d = self.frame.length(x1 - x0, y1 - y0, float(lats[i]))
+            if d <= within_m and d < best.get((i, g), math.inf):
                 best[(i, g)] = d
         for (i, g), d in best.items():
             out[i].append((self.grids[g], d))
@@ -407,8 +414,3 @@ class Network:
         network = (WalkNetwork(edges, [c.site for c in found.values()])
                    if len(edges.ids) else None)
         return cls(snapper, found, network)
-
-
-def district_epsg(box: Box) -> int:
-    """The Gauss-Krüger zone of a district: the one of its centre."""
-    return metric_epsg((box[0] + box[2]) / 2.0)
