@@ -15,6 +15,7 @@ from api.routers import (
     areas,
     audit,
     auth,
+    coverage,
     drafts,
     export,
     features,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in resources.routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(coverage.router, prefix="/api/v1")
     app.include_router(drafts.router, prefix="/api/v1")
     app.include_router(generations.router, prefix="/api/v1")
     app.include_router(export.router, prefix="/api/v1")

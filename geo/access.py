@@ -32,6 +32,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[str | None]]] = {
     # grid drafts and generations (boundaries, no personal data): planners redraw them
     "plans": {"read": STAFF, "write": frozenset({"admin", "planner"})},
     "allowed_gaps": {"read": STAFF, "write": frozenset({"admin", "planner"})},
+    # indicators: counts only (people's counts suppressed for roles that need it)
+    "coverage": {"read": STAFF, "write": frozenset()},
 }
 
 

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=60, description="Lifetime of an access token.")
     k_anonymity: int = Field(default=5, description="Counts of people below this are "
                              "suppressed for roles below community_worker.")
+    coverage_targets: dict[str, float | None] = Field(
+        default_factory=dict, description="Targets of the coverage indicators that differ "
+        "from the defaults (geo.coverage), e.g. {\"volunteers_per_building\": 3}; null: "
+        "shown, never judged.")
 
 
 def get_settings() -> Settings:

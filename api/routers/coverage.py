@@ -1,0 +1,90 @@
+"""``/api/v1/coverage``: coverage indicators per grid, community or street, with targets and
+pass/short flags, as GeoJSON (signed-in roles, within their scope)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from psycopg import AsyncConnection
+from pydantic_core import to_json
+
+from api.auth import UserDep
+from api.deps import ConnDep, SettingsDep, WithinDep
+from geo import coverage
+from geo.access import require, role_of, scope_prefix
+from geo.auth import User
+from geo.db.queries import coverage as q
+from geo.errors import NotFound
+from geo.privacy import suppress_count
+from geo.settings import Settings
+
+router = APIRouter(tags=["coverage"])
+GEOJSON = "application/geo+json"
+
+
+def _effective_within(user: User | None, within: str | None) -> str:
+    """The narrower of ``within`` and the user's scope; 404 when they do not meet."""
+    scope = scope_prefix(user) or ""
+    asked = within or ""
+    if asked.startswith(scope):
+        return asked
+    if scope.startswith(asked):
+        return scope
+    raise NotFound(f"within: {within} is outside your scope ({scope})")
+
+
+def _feature(code: str, name: str | None, level: str, geometry: str | None,
+             counts: dict[str, Any], judged: dict[str, Any], role: str | None,
+             k: int) -> dict[str, Any]:
+    shown = {key: suppress_count(v, role, k) if key in coverage.PEOPLE else v
+             for key, v in counts.items()}
+    return {"type": "Feature", "id": code,
+            "geometry": None if geometry is None else json.loads(geometry),
+            "properties": {"code": code, "name": name, "level": level, "counts": shown,
+                           "indicators": judged}}
+
+
+async def coverage_collection(conn: AsyncConnection, user: User | None, settings: Settings,
+                              level: str, within: str | None,
+                              indicators: list[coverage.Indicator]) -> dict[str, Any]:
+    where = _effective_within(user, within)
+    rows = await q.grid_counts(conn, where, date.today())
+    grids = [(r, coverage.grid_counts(r, settings.household_min, settings.household_max))
+             for r in rows]
+    role, k, targets = role_of(user), settings.k_anonymity, settings.coverage_targets
+    features = []
+    if level == "grid":
+        for r, c in grids:
+            features.append(_feature(r["code"], r["name"], level, r["geometry"], c,
+                                     coverage.judged(c, indicators, targets, role, k), role, k))
+    else:
+        n = coverage.LEVELS[level]
+        for area in await q.areas(conn, level, where[:n]):
+            if not area["code"].startswith(where):
+                continue  # a street that only contains the asked community is not shown
+            c = coverage.total(c for r, c in grids if r["community_code"][:n] == area["code"])
+            features.append(_feature(area["code"], area["name"], level, area["geometry"], c,
+                                     coverage.judged(c, indicators, targets, role, k), role, k))
+    return {"type": "FeatureCollection", "level": level, "within": where or None,
+            "targets": {i.key: targets.get(i.key, i.target) for i in indicators},
+            "indicators": {i.key: {"name_zh": i.name_zh, "at_most": i.at_most,
+                                   "source": i.source} for i in indicators},
+            "summary": coverage.summary(features, indicators), "features": features}
+
+
+@router.get("/coverage", summary="Coverage indicators per grid, community or street, with "
+            "targets and pass/short flags (GeoJSON)")
+async def get_coverage(
+    conn: ConnDep, settings: SettingsDep, user: UserDep, within: WithinDep,
+    level: Annotated[Literal["grid", "community", "street"], Query()] = "grid",
+    indicator: Annotated[str | None, Query(max_length=400, description="Comma-separated "
+                                           "indicator keys (default: all)")] = None,
+) -> Response:
+    require(user, "coverage", "read")
+    body = await coverage_collection(conn, user, settings, level, within,
+                                     coverage.chosen(indicator))
+    return Response(to_json(body), media_type=GEOJSON)
