@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,17 @@ class Settings(BaseSettings):
         default_factory=dict, description="Targets of the coverage indicators that differ "
         "from the defaults (geo.coverage), e.g. {\"volunteers_per_building\": 3}; null: "
         "shown, never judged.")
+
+    @field_validator("coverage_targets")
+    @classmethod
+    def _known_indicators(cls, targets: dict[str, float | None]) -> dict[str, float | None]:
+        from geo.coverage import INDICATORS
+
+        unknown = sorted(set(targets) - set(INDICATORS))
+        if unknown:
+            raise ValueError(f"unknown indicator(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(INDICATORS)}")
+        return targets
 
 
 def get_settings() -> Settings:

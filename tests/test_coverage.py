@@ -31,7 +31,7 @@ def independent_counts(conn: psycopg.Connection, street: str) -> dict[str, dict[
         "SELECT g.id, g.code FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
         "WHERE l.theme = 'unified' AND l.status = 'active' AND g.community_code LIKE %s",
         (street + "%",)).fetchall()}
-    out: dict[str, dict[str, int]] = defaultdict(Counter)  # type: ignore[arg-type]
+    out: dict[str, dict[str, int]] = defaultdict(Counter)
     building_grid = {}
     for bid, gid, households, residents in conn.execute(
             "SELECT id, grid_id, households, residents FROM buildings").fetchall():
@@ -194,3 +194,10 @@ def test_a_configured_target_replaces_the_default() -> None:
     assert stricter["volunteers_per_building"]["pass"] is False
     untargeted = coverage.judged(counts, wanted, {"volunteers_per_building": None}, "admin", 5)
     assert untargeted["volunteers_per_building"]["pass"] is None
+
+
+def test_an_unknown_indicator_in_the_settings_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown indicator.*nope"):
+        Settings(coverage_targets={"nope": 1.0})
+    assert Settings(coverage_targets={"grid_worker": 0.9}).coverage_targets == {
+        "grid_worker": 0.9}
