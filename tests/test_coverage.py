@@ -197,7 +197,7 @@ def test_a_configured_target_replaces_the_default() -> None:
 
 
 def test_an_unknown_indicator_in_the_settings_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown indicator.*nope"):
+    with pytest.raises(ValueError, match=r"unknown indicator.*nope"):
         Settings(coverage_targets={"nope": 1.0})
     assert Settings(coverage_targets={"grid_worker": 0.9}).coverage_targets == {
         "grid_worker": 0.9}
