@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from geo.auth import User
-from geo.errors import Forbidden, Unauthorized
+from geo.errors import Forbidden, NotFound, Unauthorized
 
 PERSONAL_ROLES = frozenset({"admin", "street_leader", "community_worker", "grid_worker"})
 STAFF = frozenset({"admin", "planner", "street_leader", "community_worker", "grid_worker",
@@ -66,3 +66,15 @@ def in_scope(user: User | None, key: str | None) -> bool:
     if prefix is None:
         return True
     return key is not None and key.startswith(prefix)
+
+
+def narrowed(user: User | None, within: str | None) -> str:
+    """The narrower of an asked area code prefix and ``user``'s scope ("" for everywhere);
+    404 when the two do not meet."""
+    scope = scope_prefix(user) or ""
+    asked = within or ""
+    if asked.startswith(scope):
+        return asked
+    if scope.startswith(asked):
+        return scope
+    raise NotFound(f"within: {within} is outside your scope ({scope})")

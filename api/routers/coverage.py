@@ -15,26 +15,14 @@ from pydantic_core import to_json
 from api.auth import UserDep
 from api.deps import ConnDep, SettingsDep, WithinDep
 from geo import coverage
-from geo.access import require, role_of, scope_prefix
+from geo.access import narrowed, require, role_of
 from geo.auth import User
 from geo.db.queries import coverage as q
-from geo.errors import NotFound
 from geo.privacy import suppress_count
 from geo.settings import Settings
 
 router = APIRouter(tags=["coverage"])
 GEOJSON = "application/geo+json"
-
-
-def _effective_within(user: User | None, within: str | None) -> str:
-    """The narrower of ``within`` and the user's scope; 404 when they do not meet."""
-    scope = scope_prefix(user) or ""
-    asked = within or ""
-    if asked.startswith(scope):
-        return asked
-    if scope.startswith(asked):
-        return scope
-    raise NotFound(f"within: {within} is outside your scope ({scope})")
 
 
 def _feature(code: str, name: str | None, level: str, geometry: str | None,
@@ -51,7 +39,7 @@ def _feature(code: str, name: str | None, level: str, geometry: str | None,
 async def coverage_collection(conn: AsyncConnection, user: User | None, settings: Settings,
                               level: str, within: str | None,
                               indicators: list[coverage.Indicator]) -> dict[str, Any]:
-    where = _effective_within(user, within)
+    where = narrowed(user, within)
     rows = await q.grid_counts(conn, where, date.today())
     grids = [(r, coverage.grid_counts(r, settings.household_min, settings.household_max))
              for r in rows]

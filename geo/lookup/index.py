@@ -10,7 +10,7 @@ them fresh; ``geo.lookup.answer`` asks them questions.
   (a few tenths of a percent) at the district's edges. Snapping to the walk network is done
   in it (the nearest edge and the offset to it: centimetres of a walk). "Near a grid edge" is
   searched in it with the limit widened by the slack, and each short vector from the point
-  to a neighbouring grid is then measured at the point's own scale (``Frame.lengths``: the
+  to a neighbouring grid is then measured at the point's own scale (``Frame.length``: the
   ellipsoid's metres per degree at its latitude), within a tenth of a millimetre of the
   geodesic at 30 m.
 - Snap fractions are of the edge's lon/lat geometry, as ``ST_LineLocatePoint`` gives them and

@@ -1,9 +1,9 @@
 """The counts behind the coverage indicators, per grid of the active unified layer.
 
-One query: every count is a correlated aggregate keyed by the grid (people through the
-building they live in, roles through their grid or building, issues through their grid), so
-a grid with nothing of a kind gets 0, not a missing row. Roles count when they are current
-on the day asked about. Nothing personal leaves: only counts.
+One query: each kind of count is aggregated once, grouped by grid (people through the
+building they live in, roles through their grid or building, issues through their grid),
+and joined to the grids, so a grid with nothing of a kind gets 0, not a missing row. Roles
+count when they are current on the day asked about. Nothing personal leaves: only counts.
 """
 
 from __future__ import annotations
@@ -19,41 +19,61 @@ DONE = ("resolved", "feedback_published", "closed")
 
 _CURRENT = "r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to >= %(day)s)"
 GRID_COUNTS = f"""
+WITH g AS (
+    SELECT g.id, g.code, g.name, g.kind, g.community_code, g.geom
+    FROM grids g JOIN grid_layers l ON l.id = g.layer_id
+    WHERE l.theme = 'unified' AND l.status = 'active' AND g.code LIKE %(within)s
+), b AS (
+    SELECT b.grid_id, count(*) AS buildings, sum(b.households) AS households,
+           sum(b.residents) AS residents,
+           count(*) FILTER (WHERE EXISTS (
+               SELECT 1 FROM role_assignments r WHERE r.building_id = b.id
+               AND r.role = 'building_head' AND {_CURRENT})) AS buildings_with_head
+    FROM buildings b WHERE b.grid_id IN (SELECT id FROM g) GROUP BY b.grid_id
+), w AS (
+    SELECT r.grid_id, count(DISTINCT r.person_id) AS grid_workers FROM role_assignments r
+    WHERE r.grid_id IN (SELECT id FROM g) AND r.role = ANY(%(workers)s) AND {_CURRENT}
+    GROUP BY r.grid_id
+), o AS (
+    SELECT po.grid_id, count(*) AS party_orgs FROM party_orgs po
+    WHERE po.grid_id IN (SELECT id FROM g) AND po.kind IN ('grid_branch', 'grid_group')
+    GROUP BY po.grid_id
+), v AS (
+    SELECT coalesce(r.grid_id, rb.grid_id) AS grid_id,
+           count(DISTINCT r.person_id) AS volunteers
+    FROM role_assignments r LEFT JOIN buildings rb ON rb.id = r.building_id
+    WHERE r.role = 'volunteer' AND {_CURRENT} GROUP BY 1
+), p AS (
+    SELECT b.grid_id, count(*) AS party_members,
+           count(*) FILTER (WHERE p.party_status = 'in_service') AS in_service
+    FROM people p JOIN buildings b ON b.id = p.home_building_id
+    WHERE p.party_status IS NOT NULL AND b.grid_id IN (SELECT id FROM g) GROUP BY b.grid_id
+), i AS (
+    SELECT i.grid_id,
+           count(*) FILTER (WHERE i.status <> ALL(%(done)s)) AS issues_open,
+           count(*) FILTER (WHERE i.resolved_at IS NOT NULL AND i.due_at IS NOT NULL)
+               AS issues_due_resolved,
+           count(*) FILTER (WHERE i.resolved_at IS NOT NULL AND i.due_at IS NOT NULL
+                            AND i.resolved_at <= i.due_at) AS issues_in_time,
+           count(i.satisfaction) AS rated,
+           count(*) FILTER (WHERE i.satisfaction >= 4) AS satisfied
+    FROM resident_issues i WHERE i.grid_id IN (SELECT id FROM g) GROUP BY i.grid_id
+)
 SELECT g.id, g.code, g.name, g.kind, g.community_code,
        ST_AsGeoJSON(g.geom, 7)::text AS geometry,
-       (SELECT count(*) FROM buildings b WHERE b.grid_id = g.id) AS buildings,
-       (SELECT coalesce(sum(b.households), 0) FROM buildings b WHERE b.grid_id = g.id)
-           AS households,
-       (SELECT coalesce(sum(b.residents), 0) FROM buildings b WHERE b.grid_id = g.id)
-           AS residents,
-       (SELECT count(*) FROM buildings b WHERE b.grid_id = g.id AND EXISTS (
-            SELECT 1 FROM role_assignments r WHERE r.building_id = b.id
-            AND r.role = 'building_head' AND {_CURRENT})) AS buildings_with_head,
-       (SELECT count(DISTINCT r.person_id) FROM role_assignments r
-        WHERE r.grid_id = g.id AND r.role = ANY(%(workers)s) AND {_CURRENT}) AS grid_workers,
-       (SELECT count(*) FROM party_orgs po WHERE po.grid_id = g.id
-        AND po.kind IN ('grid_branch', 'grid_group')) AS party_orgs,
-       (SELECT count(DISTINCT r.person_id) FROM role_assignments r
-        LEFT JOIN buildings rb ON rb.id = r.building_id
-        WHERE r.role = 'volunteer' AND {_CURRENT}
-        AND coalesce(r.grid_id, rb.grid_id) = g.id) AS volunteers,
-       (SELECT count(*) FROM people p JOIN buildings b ON b.id = p.home_building_id
-        WHERE b.grid_id = g.id AND p.party_status IS NOT NULL) AS party_members,
-       (SELECT count(*) FROM people p JOIN buildings b ON b.id = p.home_building_id
-        WHERE b.grid_id = g.id AND p.party_status = 'in_service') AS in_service,
-       (SELECT count(*) FROM resident_issues i WHERE i.grid_id = g.id
-        AND i.status <> ALL(%(done)s)) AS issues_open,
-       (SELECT count(*) FROM resident_issues i WHERE i.grid_id = g.id
-        AND i.resolved_at IS NOT NULL AND i.due_at IS NOT NULL) AS issues_due_resolved,
-       (SELECT count(*) FROM resident_issues i WHERE i.grid_id = g.id
-        AND i.resolved_at IS NOT NULL AND i.due_at IS NOT NULL AND i.resolved_at <= i.due_at)
-           AS issues_in_time,
-       (SELECT count(i.satisfaction) FROM resident_issues i WHERE i.grid_id = g.id)
-           AS rated,
-       (SELECT count(*) FROM resident_issues i WHERE i.grid_id = g.id AND i.satisfaction >= 4)
-           AS satisfied
-FROM grids g JOIN grid_layers l ON l.id = g.layer_id
-WHERE l.theme = 'unified' AND l.status = 'active' AND g.code LIKE %(within)s
+       coalesce(b.buildings, 0) AS buildings, coalesce(b.households, 0) AS households,
+       coalesce(b.residents, 0) AS residents,
+       coalesce(b.buildings_with_head, 0) AS buildings_with_head,
+       coalesce(w.grid_workers, 0) AS grid_workers, coalesce(o.party_orgs, 0) AS party_orgs,
+       coalesce(v.volunteers, 0) AS volunteers,
+       coalesce(p.party_members, 0) AS party_members, coalesce(p.in_service, 0) AS in_service,
+       coalesce(i.issues_open, 0) AS issues_open,
+       coalesce(i.issues_due_resolved, 0) AS issues_due_resolved,
+       coalesce(i.issues_in_time, 0) AS issues_in_time, coalesce(i.rated, 0) AS rated,
+       coalesce(i.satisfied, 0) AS satisfied
+FROM g LEFT JOIN b ON b.grid_id = g.id LEFT JOIN w ON w.grid_id = g.id
+LEFT JOIN o ON o.grid_id = g.id LEFT JOIN v ON v.grid_id = g.id
+LEFT JOIN p ON p.grid_id = g.id LEFT JOIN i ON i.grid_id = g.id
 ORDER BY g.code
 """
 AREAS = """
