@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pool = pool
         changes = app.state.changes = Changes()
         changes.start(database_url(settings))
-        cache = app.state.lookup_cache = LookupCache(pool, changes)
+        cache = app.state.lookup_cache = LookupCache(pool, changes, near_m=settings.near_boundary_m)
         app.state.lookup_batcher = Batcher(partial(lookup_many, cache, settings))
         app.state.tile_cache = TileCache(changes, settings.tile_cache_mb)
         try:

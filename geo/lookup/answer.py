@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -86,38 +87,88 @@ class _Points(NamedTuple):
         return _Points(self.coords[rows], self.geoms[rows], self.framed[rows])
 
 
+def _answer(district: District, settings: Settings, lon: float, lat: float, row: int,
+            community: str, near: list[tuple[Grid, float]], building: int, snap: Snap | None,
+            today: date) -> bytes:
+    """One answer's JSON, joined mostly from ``Cards``: ``row`` is the grid covering the point
+    (or NONE), ``building`` the footprint (or NONE), ``snap`` where it meets the network."""
+    cards = district.cards
+    return b"".join((
+        b'{"point":', to_json({"lon": round(lon, 7), "lat": round(lat, 7)}), b",",
+        cards.place(row, community, today),
+        b',"building":', b"null" if building == NONE else cards.building(building, today),
+        b',"service_centre":', service_centre(district.network, snap, lon, lat,
+                                               settings.walk_speed_kmh),
+        b",", _near_json(district, near, today), b"}"))
+
+
 def _in_district(district: District, settings: Settings, pts: _Points, hits: list[int],
                  communities: list[str], today: date) -> list[bytes]:
     """The answers (JSON) for points whose community lies in ``district`` (``hits``: the row
     of the grid covering each point, or NONE): one shapely call per question for all of
-    them, then one answer each, joined mostly from ``Cards``."""
-    grids, cards, network = district.grids, district.cards, district.network
+    them, then one answer each."""
+    grids = district.grids
     xs, ys = pts.coords[:, 0], pts.coords[:, 1]
     near = grids.near(ys, pts.framed, hits, settings.near_boundary_m)
     inside = district.buildings.covering(pts.geoms)
-    snaps = network.snapper.snap(pts.geoms, pts.framed)
+    snaps = district.network.snapper.snap(pts.geoms, pts.framed)
     out = []
     for k, (lon, lat, row) in enumerate(zip(xs.tolist(), ys.tolist(), hits, strict=True)):
         grid = None if row == NONE else grids.grids[row]
         community = grid.community_code if grid and grid.community_code else communities[k]
-        b = inside[k]
-        out.append(b"".join((
-            b'{"point":', to_json({"lon": round(lon, 7), "lat": round(lat, 7)}), b",",
-            cards.place(row, community, today),
-            b',"building":', b"null" if b == NONE else cards.building(b, today),
-            b',"service_centre":', service_centre(network, snaps[k], lon, lat,
-                                                   settings.walk_speed_kmh),
-            b",", _near_json(district, near[k], today), b"}")))
+        out.append(_answer(district, settings, lon, lat, row, community, near[k], inside[k],
+                           snaps[k], today))
     return out
+
+
+def _by_cells(district: District, settings: Settings, code: str, lon: float, lat: float,
+              today: date) -> bytes | None:
+    """The answer from the district's cell indexes (``geo.lookup.cells``), in plain Python;
+    None when they cannot give it (the point then takes the path above), or when the grid
+    covering the point belongs to a community of another district."""
+    cells = district.cells
+    grid_cells, building_cells, edge_cells = (
+        cells.grids.value, cells.buildings.value, cells.edges.value)
+    if grid_cells is None or building_cells is None or edge_cells is None:
+        return None  # still being built
+    found = grid_cells.at(lon, lat, settings.near_boundary_m)
+    if found is None:
+        return None
+    row, near = found
+    grids = district.grids.grids
+    community = grids[row].community_code
+    if not community or not community.startswith(code):
+        return None
+    return _answer(district, settings, lon, lat, row, community,
+                   [(grids[r], d) for r, d in near], building_cells.at(lon, lat),
+                   edge_cells.snap(lon, lat), today)
 
 
 class _Batch:
     """The points of one call of ``lookup_many`` and the answers found so far."""
 
     def __init__(self, points: Sequence[tuple[float, float]]) -> None:
-        self.coords = np.array(points, dtype=np.float64).reshape(-1, 2)
-        self.out: list[Answer | None] = [None] * len(self.coords)
+        self.points = points
+        self.out: list[Answer | None] = [None] * len(points)
         self.today = date.today()
+
+    @cached_property
+    def coords(self) -> npt.NDArray[np.float64]:
+        """The points as an (n, 2) array, for the questions asked of the trees."""
+        return np.array(self.points, dtype=np.float64).reshape(-1, 2)
+
+    def by_cells(self, district: District, settings: Settings, code: str,
+                 members: list[int]) -> list[int]:
+        """Answer what the cell indexes can; the members left over."""
+        rest = []
+        for i in members:
+            lon, lat = self.points[i]
+            found = _by_cells(district, settings, code, float(lon), float(lat), self.today)
+            if found is None:
+                rest.append(i)
+            else:
+                self.out[i] = found
+        return rest
 
     def at(self, members: list[int], frame: Frame) -> _Points:
         """The points of ``members``, in lon/lat and in ``frame`` (made in one call)."""
@@ -149,11 +200,14 @@ async def lookup_many(cache: LookupCache, settings: Settings,
     district) ask the city which community covers them, then that community's district."""
     city = await cache.city()
     batch = _Batch(points)
-    guesses = _group([city.district_at(x, y) for x, y in batch.coords.tolist()])
+    guesses = _group([city.district_at(x, y) for x, y in points])
     unsure = guesses.pop(None, [])
     for code, members in guesses.items():
         assert code is not None
         district = await cache.district(city, code)
+        members = batch.by_cells(district, settings, code, members)
+        if not members:
+            continue
         grids = district.grids.grids
         pts = batch.at(members, district.grids.frame)
         hits = district.grids.covering(pts.geoms)

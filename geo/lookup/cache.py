@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -32,7 +33,11 @@ from geo.db.changes import Changes
 from geo.db.queries import lookup as q
 from geo.db.queries import network as nq
 from geo.lookup.cards import Cards
+from geo.lookup.cells import BuildingCells, EdgeCells, GridCells
 from geo.lookup.index import Box, Buildings, City, Frame, Grids, Network, People
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PART_TOPICS: dict[str, tuple[str, ...]] = {
     "city": ("areas",),
@@ -67,12 +72,43 @@ class District:
     buildings: Buildings
     network: Network
     cards: Cards  # the answers' pieces made from the four above
+    cells: Cells
+
+
+class Later(Generic[T]):
+    """A value built in a worker thread once its part has loaded: the part answers at once
+    (through its STRtrees), and the value is None until the build is done (a failed build
+    is logged and leaves it None)."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self.value: T | None = None
+        self.task = asyncio.ensure_future(self._run(build))
+
+    async def _run(self, build: Callable[[], T]) -> None:
+        try:
+            self.value = await asyncio.to_thread(build)
+            gc.freeze()  # long-lived, like the parts (see ``_get``)
+        except Exception:
+            log.exception("building a lookup cell index failed; lookups use the trees")
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The cell indexes of a district (``geo.lookup.cells``), each made after its part."""
+
+    grids: Later[GridCells]
+    buildings: Later[BuildingCells]
+    edges: Later[EdgeCells]
+
+    async def ready(self) -> None:
+        await asyncio.gather(self.grids.task, self.buildings.task, self.edges.task)
 
 
 class LookupCache:
     def __init__(self, pool: AsyncConnectionPool, changes: Changes | None = None,
-                 unheard_seconds: float = 2.0) -> None:
+                 unheard_seconds: float = 2.0, near_m: float = 30.0) -> None:
         self.pool = pool
+        self.near_m = near_m  # the near-boundary reach the grid cells are made for
         self.changes = changes or Changes()
         self.unheard_seconds = unheard_seconds
         self.loads = 0  # parts loaded so far (tests and logs read it)
@@ -127,38 +163,48 @@ class LookupCache:
         if seen is not None and seen[0] == total and self.changes.listening:
             return seen[1]  # nothing at all has changed since they were last current
         box = city.boxes[district]
-        grids, people, buildings, network = [
-            await self._get(part, district, partial(load, district=district, box=box))
+        (grids, grid_cells), people, (buildings, building_cells), (network, edge_cells) = [
+            await self._get(part, district, partial(load, district=district, box=box,
+                                                    near_m=self.near_m))
             for part, load in DISTRICT_PARTS.items()]
         parts = District(grids, people, buildings, network,
-                         Cards(city, grids, people, buildings))
+                         Cards(city, grids, people, buildings),
+                         Cells(grid_cells, building_cells, edge_cells))
         self._districts[district] = (total, parts)
         return parts
 
 
 # The loaders of a district's parts: bulk reads, then CPU work in a thread so the event loop
-# keeps answering meanwhile. ``box`` is the box of the district's communities.
+# keeps answering meanwhile. ``box`` is the box of the district's communities; the cell
+# indexes of all three parts share one lattice over it (``Frame.of(_around(box))``).
 
-async def _grids(conn: AsyncConnection, district: str, box: Box) -> Grids:
+async def _grids(conn: AsyncConnection, district: str, box: Box, near_m: float
+                 ) -> tuple[Grids, Later[GridCells]]:
     wide = _around(box)
     rows = await q.grid_parts(conn, wide)
     outlines = await q.grid_boundaries(conn, wide)
-    return await asyncio.to_thread(Grids.build, rows, outlines, Frame.of(wide))
+    grids = await asyncio.to_thread(Grids.build, rows, outlines, Frame.of(wide))
+    return grids, Later(partial(GridCells.build, grids, box, near_m))
 
 
-async def _people(conn: AsyncConnection, district: str, box: Box) -> People:
+async def _people(conn: AsyncConnection, district: str, box: Box, near_m: float) -> People:
     wide = _around(box)
     return People.build(await q.contacts(conn, wide), await q.party_orgs(conn, wide))
 
 
-async def _buildings(conn: AsyncConnection, district: str, box: Box) -> Buildings:
-    return await asyncio.to_thread(Buildings.build, await q.buildings(conn, box))
+async def _buildings(conn: AsyncConnection, district: str, box: Box, near_m: float
+                     ) -> tuple[Buildings, Later[BuildingCells]]:
+    buildings = await asyncio.to_thread(Buildings.build, await q.buildings(conn, box))
+    return buildings, Later(partial(BuildingCells.build, buildings.tree.geometries, box,
+                                    Frame.of(_around(box))))
 
 
-async def _network(conn: AsyncConnection, district: str, box: Box) -> Network:
+async def _network(conn: AsyncConnection, district: str, box: Box, near_m: float
+                   ) -> tuple[Network, Later[EdgeCells]]:
     edges = await nq.load_edges(conn, district)
     centres = await nq.load_centres(conn, district)
-    return await asyncio.to_thread(Network.build, edges, centres, Frame.of(_around(box)))
+    network = await asyncio.to_thread(Network.build, edges, centres, Frame.of(_around(box)))
+    return network, Later(partial(EdgeCells.build, network.snapper, box))
 
 
 DISTRICT_PARTS: dict[str, Callable[..., Awaitable[Any]]] = {
