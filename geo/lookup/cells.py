@@ -17,8 +17,8 @@ per question, which is where a lone lookup spent most of its time (bench/lookup.
 answers are the ``geo.lookup.index`` ones (tests/test_lookup_cells.py checks them against
 each other on thousands of points): the same predicates, the same smallest-code and
 smallest-id rules, segment distances and line positions computed as GEOS computes them. A
-cell that cannot answer (no grid covers the point, or its grid overlaps another) says so
-with ``None`` and the point takes the indexes' path.
+cell that cannot answer (no grid covers the point) says so with ``None`` and the point takes
+the trees' path.
 """
 
 from __future__ import annotations
@@ -201,32 +201,47 @@ class GridCells:
     def at(self, lon: float, lat: float, within_m: float
            ) -> tuple[int, list[tuple[int, float]]] | None:
         """The row of the grid covering the point and the other grids within ``within_m``
-        (row, metres; nearest first, then by code); None when the cell cannot say: no grid
-        covers the point, its grid overlaps another, or ``within_m`` exceeds the reach."""
+        (row, metres; nearest first, then by code; 0 for a grid that overlaps the point's
+        own and covers the point too); None when the cell cannot say: no grid covers the
+        point, or ``within_m`` exceeds the reach."""
         k = self.lattice.cell(lon, lat)
         cell = None if k == NONE else self.cells[k]
         if cell is None or within_m > self.reach_m:
             return None
-        own = NONE
+        covering: tuple[int, ...] = ()
         if not cell.pieces:
             own = cell.rows[0]
         else:
-            for row, piece in zip(cell.rows, cell.pieces, strict=True):
-                if shapely.intersects_xy(piece, lon, lat):
-                    own = row
-                    break
-        if own == NONE or self.overlapping[own]:
-            return None
-        return own, self._near(own, cell.segments, lon, lat, within_m)
+            own, covering = self._covering(cell, lon, lat)
+            if own == NONE:
+                return None
+        return own, self._near(own, covering, cell.segments, lon, lat, within_m)
 
-    def _near(self, own: int, segs: tuple[int, ...], lon: float, lat: float,
-              within_m: float) -> list[tuple[int, float]]:
-        if not segs:
+    def _covering(self, cell: _GridCell, lon: float, lat: float) -> tuple[int, tuple[int, ...]]:
+        """The first grid (by code) whose pieces cover the point, and, when that grid
+        overlaps others, the other grids covering it too (at distance 0 from it)."""
+        own, others = NONE, []
+        for row, piece in zip(cell.rows, cell.pieces, strict=True):
+            if row == own or row in others:
+                continue
+            if shapely.intersects_xy(piece, lon, lat):
+                if own == NONE:
+                    own = row
+                    if not self.overlapping[own]:
+                        break
+                else:
+                    others.append(row)
+        return own, tuple(others)
+
+    def _near(self, own: int, covering: tuple[int, ...], segs: tuple[int, ...], lon: float,
+              lat: float, within_m: float) -> list[tuple[int, float]]:
+        if not segs and not covering:
             return []
         frame, grid_of, segments = self.frame, self.segment_grid, self.segments
         x, y = lon * frame.kx, lat * frame.ky
         wide = within_m * (1.0 + frame.slack)
-        best: dict[int, tuple[float, float, float]] = {}  # row → frame distance, foot
+        # row → frame distance, nearest point
+        best: dict[int, tuple[float, float, float]] = {row: (0.0, x, y) for row in covering}
         for k in segs:
             row = grid_of[k]
             if row == own:
