@@ -3,7 +3,9 @@ building and its head, party organisation, nearest 党群服务中心 along the 
 
 Everything is answered from the in-memory indexes of ``geo.lookup.cache`` (no database round
 trip per request; the cache follows the database's change notifications), for a batch of
-points at a time (``lookup_many``; ``geo.lookup.batch`` gathers concurrent requests). An
+points at a time (``lookup_many``; ``geo.lookup.batch`` gathers concurrent requests): each
+point by the district's cell indexes (``geo.lookup.cells``) when they are built and can say,
+the rest with one call of the STRtrees per question for all of them. An
 answer is JSON text, joined from pieces encoded once: the grid's and the building's cards
 (``geo.lookup.cards``), the centre's fixed members and the route's edges.
 """
