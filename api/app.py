@@ -21,6 +21,7 @@ from api.routers import (
     features,
     generations,
     health,
+    heatmap,
     lookup,
     ogc,
     pages,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
     app.include_router(coverage.router, prefix="/api/v1")
+    app.include_router(heatmap.router, prefix="/api/v1")
     app.include_router(drafts.router, prefix="/api/v1")
     app.include_router(generations.router, prefix="/api/v1")
     app.include_router(export.router, prefix="/api/v1")

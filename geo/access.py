@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str | None]]] = {
     "allowed_gaps": {"read": STAFF, "write": frozenset({"admin", "planner"})},
     # indicators: counts only (people's counts suppressed for roles that need it)
     "coverage": {"read": STAFF, "write": frozenset()},
+    "heatmap": {"read": STAFF, "write": frozenset()},
 }
 
 

@@ -23,6 +23,8 @@ from geo.db.audit import record_async
 from geo.db.queries import resources as q
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from geo.geometry_input import parse_geometry
+from geo.h3cells import TABLES as H3_TABLES
+from geo.h3cells import fill_async
 from geo.resources import RESOURCES, Field, Resource
 
 BBox = tuple[float, float, float, float]
@@ -93,6 +95,7 @@ async def create_object(conn: AsyncConnection, user: User | None, res: Resource,
     async with conn.transaction():
         await _complete(conn, res, values, geometry)
         oid = await _db(res, q.insert_row(conn, res, values, geometry))
+        await _cells(conn, res)
         row = await _in_scope_after_write(conn, user, res, oid)
         await record_async(conn, _actor(user), "create", res.name, str(oid),
                            {"fields": sorted(values)}, client)
@@ -108,6 +111,7 @@ async def update_object(conn: AsyncConnection, user: User | None, res: Resource,
     async with conn.transaction():
         await _existing_in_scope(conn, user, res, oid)
         await _db(res, q.update_row(conn, res, oid, values, geometry))
+        await _cells(conn, res)
         row = await _in_scope_after_write(conn, user, res, oid)
         await record_async(conn, _actor(user), "update", res.name, str(oid),
                            {"fields": sorted(values) + (["geometry"] if geometry else [])},
@@ -126,6 +130,12 @@ async def delete_object(conn: AsyncConnection, user: User | None, res: Resource,
             raise Conflict(f"{res.name} {oid} is still referenced: "
                            f"{exc.diag.message_detail or exc.diag.message_primary}") from None
         await record_async(conn, _actor(user), "delete", res.name, str(oid), {}, client)
+
+
+async def _cells(conn: AsyncConnection, res: Resource) -> None:
+    """The H3 cells of a written point (heat maps count by them)."""
+    if res.table in H3_TABLES:
+        await fill_async(conn, res.table)
 
 
 async def _existing_in_scope(conn: AsyncConnection, user: User | None, res: Resource,

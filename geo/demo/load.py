@@ -23,6 +23,7 @@ from geo.demo.db import as_multi, fix_sequence, next_ids, to_wgs
 from geo.demo.people import DEMO_END, build_roster
 from geo.demo.write_roster import write_roster
 from geo.errors import InvalidInput
+from geo.h3cells import TABLES, fill
 
 DISTRICT = "520602"  # 碧江区, 铜仁市
 CENTER = (109.20, 27.73)  # the urban core, well inside the district
@@ -72,6 +73,9 @@ def load_demo(conn: psycopg.Connection, seed: int = SEED, scale: int = 1, progre
         say("writing people, roles, party organisations and issues")
         write_roster(conn, city, roster, grid_ids, bld_ids)
         _write_totals(conn)
+        say("H3 cells of buildings and issues")
+        for table in TABLES:
+            fill(conn, table)
         refresh_active_grids(conn)
         record(conn, actor, "demo.load", "areas", DISTRICT,
                {"seed": seed, "scale": scale, "streets": len(city.streets),

@@ -17,6 +17,7 @@ import psycopg
 import shapely
 
 from geo.db.bulk import ewkb_hex
+from geo.h3cells import fill
 from geo.importers import columns as cols
 from geo.importers.common import Loaded, duplicates, load
 from geo.importers.geometry import POINT, POLYGONAL, largest_polygon
@@ -137,6 +138,7 @@ def import_buildings(conn: psycopg.Connection, path: str | Path, *, crs: str = "
             ungridded = no_grid(conn, "building_stage")
             source = source or loaded.source.name
             inserted = [r[0] for r in fetch_pairs(conn, _INSERT, (source,))]
+            fill(conn, "buildings")
             audit_import(conn, actor, "buildings", path, count=len(inserted), crs=loaded.crs,
                          repaired=loaded.problems.repaired_count, source=source,
                          inserted=sum(inserted), updated=len(inserted) - sum(inserted),

@@ -20,6 +20,7 @@ import shapely
 
 from geo.db.bulk import copy_rows, ewkb_hex
 from geo.errors import InvalidInput
+from geo.h3cells import fill
 from geo.importers.store import stage
 
 SOURCE = "osm"
@@ -118,7 +119,9 @@ ON CONFLICT (source, source_id) WHERE source_id IS NOT NULL DO UPDATE SET
 
 def write_buildings(conn: psycopg.Connection, rows: Sequence[Sequence[Any]]) -> int:
     """Rows in ``_BUILDING_COLUMNS`` order with shapely footprint and point."""
-    return _merge(conn, "buildings", _BUILDING_COLUMNS, rows, _UPSERT_BUILDINGS)
+    written = _merge(conn, "buildings", _BUILDING_COLUMNS, rows, _UPSERT_BUILDINGS)
+    fill(conn, "buildings")
+    return written
 
 
 _FACILITY_COLUMNS = (("category", "text"), ("name", "text"), ("address", "text"),
