@@ -166,10 +166,12 @@ def test_scope_and_bad_input(live_server: str, accounts: dict[str, dict[str, str
     assert _get(live_server, leader, layer="issues", res=8, within=other).status_code == 404
     assert httpx.get(f"{live_server}/api/v1/heatmap", params={"layer": "issues"}).status_code \
         == 401
-    for params, word in [({"layer": "crowds"}, "layer"), ({"layer": "issues", "res": 11}, "res"),
-                         ({"layer": "residents", "status": "closed"}, "status"),
-                         ({"layer": "issues", "status": "lost"}, "status"),
-                         ({"layer": "issues", "from": "2026-02-30"}, "from"),
-                         ({"layer": "issues", "from": "2026-03-01", "to": "2026-02-01"}, "to")]:
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"layer": "crowds"}, "layer"), ({"layer": "issues", "res": 11}, "res"),
+        ({"layer": "residents", "status": "closed"}, "status"),
+        ({"layer": "issues", "status": "lost"}, "status"),
+        ({"layer": "issues", "from": "2026-02-30"}, "from"),
+        ({"layer": "issues", "from": "2026-03-01", "to": "2026-02-01"}, "to")]
+    for params, word in cases:
         r = _get(live_server, accounts["admin"], **params)
         assert r.status_code == 422 and word in r.text, (params, r.text)
