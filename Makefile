@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test setup system system-test lint bench bench-lookup bench-regrid bench-tiles clean-db
+.PHONY: run test setup system system-test lint bench bench-heatmap bench-lookup bench-regrid bench-tiles clean-db
 
 run: system setup
 	$(BIN)/gridgov db up
@@ -71,6 +71,11 @@ lint: setup
 bench: setup
 	$(BIN)/gridgov db up
 	$(BIN)/python bench/demo_load.py
+
+# H3 binning of 1M points next to a plain h3-py loop; the issues heat map served over 1M
+# stored issues next to reading and binning them per request (a minute; more the first time).
+bench-heatmap: system setup
+	$(BIN)/python bench/heatmap.py
 
 # Lookup req/s and p50/p99 next to a no-op endpoint, with wrk on loopback (about a minute).
 bench-lookup: system setup

@@ -9,6 +9,9 @@ way.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -22,13 +25,31 @@ TABLES = ("buildings", "resident_issues")
 Cells = npt.NDArray[np.int64]
 
 
+PARALLEL_FROM = 100_000  # points: below this one thread is as quick
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _cells(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], res: int) -> Cells:
+    return np.asarray(coordinates_to_cells(lat, lon, res)).view(np.int64)
+
+
 def cells(lon: npt.ArrayLike, lat: npt.ArrayLike, res: int = FINEST) -> Cells:
-    """The H3 cell of each point at ``res``, as int64 (H3 ids leave the top bit clear)."""
+    """The H3 cell of each point at ``res``, as int64 (H3 ids leave the top bit clear). Many
+    points are cut into one slice per core, binned in threads (h3ronpy releases the GIL)."""
+    global _POOL
     lon = np.ascontiguousarray(lon, dtype=np.float64)
     lat = np.ascontiguousarray(lat, dtype=np.float64)
     if not len(lon):
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(coordinates_to_cells(lat, lon, res)).view(np.int64)
+    cores = os.cpu_count() or 1
+    if len(lon) < PARALLEL_FROM or cores == 1:
+        return _cells(lon, lat, res)
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(cores, thread_name_prefix="h3")
+    bounds = np.linspace(0, len(lon), cores + 1).astype(int).tolist()
+    parts = _POOL.map(lambda ab: _cells(lon[ab[0]:ab[1]], lat[ab[0]:ab[1]], res),
+                      pairwise(bounds))
+    return np.concatenate(list(parts))
 
 
 def all_resolutions(lon: npt.ArrayLike, lat: npt.ArrayLike) -> dict[int, Cells]:

@@ -14,14 +14,14 @@ import pyarrow as pa
 import shapely
 from h3ronpy.vector import cells_to_wkb_polygons
 
-from geo.db.queries.heatmap import LAYERS
+from geo.db.queries.heatmap import LAYERS as PEOPLE_LAYERS
 from geo.errors import InvalidInput
 from geo.h3cells import RESOLUTIONS
 
 CHINA_TZ = timezone(timedelta(hours=8))  # a date without a time is a day in China (no DST)
 LAYER_ZH = {"residents": "常住人口", "party_members": "党员", "volunteers": "志愿者",
             "issues": "民情"}
-PEOPLE_LAYERS = ("residents", "party_members", "volunteers")
+LAYERS = (*PEOPLE_LAYERS, "issues")
 assert set(LAYER_ZH) == set(LAYERS)
 STATUSES = ("received", "assigned", "in_progress", "resolved", "feedback_published", "closed",
             "escalated")

@@ -40,6 +40,9 @@ def test_cells_equal_h3_py_at_every_resolution() -> None:
     for res in RESOLUTIONS:
         assert found[res].tolist() == [_cell(x, y, res) for x, y in zip(lon, lat, strict=True)]
     assert cells([], []).tolist() == []
+    many = rng.uniform(109.1, 109.3, 250_000), rng.uniform(27.6, 27.8, 250_000)  # in threads
+    assert cells(*many, 9)[::97].tolist() == [_cell(x, y, 9) for x, y in
+                                             zip(many[0][::97], many[1][::97], strict=True)]
 
 
 def test_stored_cells_equal_h3_py_and_a_moved_point_is_refilled(conn: psycopg.Connection) -> None:
@@ -175,3 +178,28 @@ def test_scope_and_bad_input(live_server: str, accounts: dict[str, dict[str, str
     for params, word in cases:
         r = _get(live_server, accounts["admin"], **params)
         assert r.status_code == 422 and word in r.text, (params, r.text)
+
+
+def test_an_issue_written_through_the_api_shows_at_once_and_moves(
+        live_server: str, accounts: dict[str, dict[str, str]]) -> None:
+    admin = accounts["admin"]
+    auth = {"Authorization": admin["Authorization"]}
+    here, there = (109.2031, 27.7291), (109.2110, 27.7352)
+
+    def count_at(point: tuple[float, float]) -> int:
+        body = _get(live_server, admin, layer="issues", res=10).json()
+        return _counts(body).get(_cell(*point, 10), 0)
+
+    before_here, before_there = count_at(here), count_at(there)
+    r = httpx.post(f"{live_server}/api/v1/issues", headers=auth, json={
+        "category": "环境卫生", "kind": "immediate", "channel": "hotline",
+        "description": "楼下垃圾未清运", "geometry": {"type": "Point", "coordinates": here}})
+    assert r.status_code == 201, r.text
+    oid = r.json()["id"]
+    assert count_at(here) == before_here + 1
+    r = httpx.patch(f"{live_server}/api/v1/issues/{oid}", headers=auth, json={
+        "geometry": {"type": "Point", "coordinates": there}})
+    assert r.status_code == 200, r.text
+    assert (count_at(here), count_at(there)) == (before_here, before_there + 1)
+    assert httpx.delete(f"{live_server}/api/v1/issues/{oid}", headers=auth).status_code == 204
+    assert count_at(there) == before_there

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic_core import to_json
 
@@ -14,6 +14,7 @@ from api.deps import ConnDep, SettingsDep, WithinDep
 from geo.access import narrowed, require, role_of
 from geo.db.queries import heatmap as q
 from geo.heatmap import HeatQuery, collection
+from geo.issue_cells import IssueCellCache
 from geo.privacy import suppression_floor
 
 router = APIRouter(tags=["coverage"])
@@ -22,7 +23,7 @@ router = APIRouter(tags=["coverage"])
 @router.get("/heatmap", summary="Counts per H3 hexagon (resolution 7–10) of residents, party "
             "members, volunteers or resident issues (GeoJSON)")
 async def get_heatmap(
-    conn: ConnDep, settings: SettingsDep, user: UserDep, within: WithinDep,
+    request: Request, conn: ConnDep, settings: SettingsDep, user: UserDep, within: WithinDep,
     layer: Annotated[str, Query(description="residents, party_members, volunteers or issues")],
     res: Annotated[int, Query(description="H3 resolution, 7 (≈5 km²) to 10 (≈0.015 km²)")] = 9,
     category: Annotated[str | None, Query(max_length=400, description="issues: "
@@ -38,8 +39,11 @@ async def get_heatmap(
     query = HeatQuery.parse(layer, res, category, status, since, until)
     where = narrowed(user, within)
     floor = suppression_floor(role_of(user), settings.k_anonymity)
-    rows = await q.cell_counts(conn, query.layer, query.res, where, floor,
-                               categories=query.categories, statuses=query.statuses,
-                               since=query.since, until=query.until)
+    if query.layer == "issues":
+        issues: IssueCellCache = request.app.state.issue_cells
+        rows = (await issues.get()).counts(query.res, where, floor, query.categories,
+                                           query.statuses, query.since, query.until)
+    else:
+        rows = await q.cell_counts(conn, query.layer, query.res, where, floor)
     return Response(to_json(collection(rows, query, where, floor)),
                     media_type="application/geo+json")

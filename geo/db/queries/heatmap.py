@@ -1,12 +1,13 @@
-"""Heat-map counts per H3 cell: a GROUP BY over the cells stored with buildings and resident
-issues (migration 0007). People count at the building they live in; residents are the
-buildings' own totals. Cells below the caller's floor (``geo.privacy.suppression_floor``)
-are left out here, in SQL, so nothing below it leaves the database.
+"""Heat-map counts of people per H3 cell: a GROUP BY over the cells stored with buildings
+(migration 0007). People count at the building they live in; residents are the buildings'
+own totals. Cells below the caller's floor (``geo.privacy.suppression_floor``) are left out
+here, in SQL, so nothing below it leaves the database. (Issues, up to millions, are counted
+in memory: ``geo.issue_cells``.)
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from psycopg import AsyncConnection
 
@@ -25,32 +26,20 @@ _LAYERS = {
                   "FROM role_assignments r JOIN people p ON p.id = r.person_id "
                   "JOIN buildings b ON b.id = coalesce(p.home_building_id, r.building_id) "
                   f"WHERE r.role = 'volunteer' AND {_CURRENT} AND {_IN} GROUP BY 1",
-    "issues": "SELECT i.h3_{r} AS cell, count(*) AS n FROM resident_issues i "
-              "WHERE i.community_code LIKE %(prefix)s "
-              "AND (%(categories)s::text[] IS NULL OR i.category = ANY(%(categories)s)) "
-              "AND (%(statuses)s::text[] IS NULL OR i.status = ANY(%(statuses)s)) "
-              "AND (%(since)s::timestamptz IS NULL OR i.reported_at >= %(since)s) "
-              "AND (%(until)s::timestamptz IS NULL OR i.reported_at < %(until)s) GROUP BY 1",
 }
 LAYERS = tuple(_LAYERS)
-_SOURCE = {"residents": "buildings", "party_members": "buildings", "volunteers": "buildings",
-           "issues": "resident_issues"}
 
 
-async def cell_counts(conn: AsyncConnection, layer: str, res: int, within: str, floor: int, *,
-                      categories: list[str] | None = None, statuses: list[str] | None = None,
-                      since: datetime | None = None, until: datetime | None = None,
+async def cell_counts(conn: AsyncConnection, layer: str, res: int, within: str, floor: int,
                       day: date | None = None) -> list[tuple[int, int]]:
     """(cell, count) of ``layer`` at resolution ``res`` in the area ``within`` (a code
     prefix, "" for everywhere), counts of at least ``floor``, by cell. Rows written without
     their cells are given them first (in this transaction)."""
     if layer not in _LAYERS or res not in RESOLUTIONS:
         raise ValueError(f"no heat-map layer {layer!r} at resolution {res}")
-    await fill_async(conn, _SOURCE[layer])
+    await fill_async(conn, "buildings")
     sql = (f"SELECT cell, n FROM ({_LAYERS[layer].format(r=res)}) c "
            "WHERE cell IS NOT NULL AND n >= %(floor)s ORDER BY cell")
-    params = {"prefix": within + "%", "floor": max(floor, 1), "categories": categories,
-              "statuses": statuses, "since": since, "until": until,
-              "day": day or date.today()}
+    params = {"prefix": within + "%", "floor": max(floor, 1), "day": day or date.today()}
     cur = await conn.execute(sql, params)
     return [(int(c), int(n)) for c, n in await cur.fetchall()]
