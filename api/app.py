@@ -25,6 +25,7 @@ from api.routers import (
     lookup,
     ogc,
     pages,
+    reports,
     resources,
     search,
     tiles,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router, prefix="/api/v1")
     app.include_router(coverage.router, prefix="/api/v1")
     app.include_router(heatmap.router, prefix="/api/v1")
+    app.include_router(reports.router, prefix="/api/v1")
     app.include_router(drafts.router, prefix="/api/v1")
     app.include_router(generations.router, prefix="/api/v1")
     app.include_router(export.router, prefix="/api/v1")

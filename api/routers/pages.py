@@ -12,7 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from geo.settings import Settings
 
 VENDOR = ("maplibre-gl", "terra-draw", "terra-draw-maplibre-gl-adapter")
-PAGES = {"/": "index.html", "/find": "find.html", "/plan": "plan.html"}
+PAGES = {"/": "index.html", "/find": "find.html", "/plan": "plan.html",
+         "/dashboard": "dashboard.html"}
 
 
 def mount(app: FastAPI, settings: Settings) -> None:
