@@ -292,7 +292,9 @@ class BuildingCells:
 @dataclass
 class EdgeCells:
     lattice: Lattice
-    cells: list[tuple[int, ...]]  # candidate edges (indices of the snapper's), ascending
+    # per cell, the candidate edges (indices of the snapper's) with their distance from the
+    # cell (a bound below any point's distance to them), nearest first
+    cells: list[tuple[tuple[float, int], ...]]
     framed: list[list[Seg]]  # each edge's segments in the frame
     lonlat: list[list[Seg]]  # and in lon/lat
     ids: list[int]
@@ -306,13 +308,22 @@ class EdgeCells:
         lines_s = snapper.tree.geometries
         if not len(lines_s):
             return cls(lattice, [()] * n, [], [], [], frame)
-        centres = shapely.centroid(lattice.framed_boxes(frame))
-        _, dist = snapper.tree.query_nearest(centres, return_distance=True, all_matches=False)
+        boxes = lattice.framed_boxes(frame)
+        _, dist = snapper.tree.query_nearest(shapely.centroid(boxes), return_distance=True,
+                                             all_matches=False)
         half = math.hypot(lattice.dlon * frame.kx, lattice.dlat * frame.ky) / 2.0
-        cand = _grouped(snapper.tree.query(lattice.framed_boxes(frame, dist + half + 1e-6)), n)
-        cells = _shared([tuple(c) for c in cand], [tuple(c) for c in cand])
-        return cls(lattice, cells, _per_line(lines_s), _per_line(snapper.lines), snapper.ids,
-                   frame)
+        reach = dist + half + 1e-6  # no point of the cell is farther from its nearest edge
+        cell, edge = snapper.tree.query(lattice.framed_boxes(frame, reach))
+        gap = shapely.distance(boxes[cell], lines_s[edge])
+        near = gap <= reach[cell]
+        cell, edge, gap = cell[near], edge[near], gap[near]
+        order = np.lexsort((edge, gap, cell))
+        cells: list[list[tuple[float, int]]] = [[] for _ in range(n)]
+        for c, g, e in zip(cell[order].tolist(), gap[order].tolist(), edge[order].tolist(),
+                           strict=True):
+            cells[c].append((g, e))
+        return cls(lattice, [tuple(c) for c in cells], _per_line(lines_s),
+                   _per_line(snapper.lines), snapper.ids, frame)
 
     def snap(self, lon: float, lat: float) -> Snap | None:
         """As ``EdgeSnapper.snap``: the nearest edge in the frame (smallest id among equals),
@@ -323,11 +334,12 @@ class EdgeCells:
             return None
         x, y = lon * self.frame.kx, lat * self.frame.ky
         best, best_d = NONE, math.inf
-        for e in self.cells[k]:
-            for seg in self.framed[e]:
-                d = _distance_to(seg, x, y)
-                if d < best_d:
-                    best, best_d = e, d
+        for gap, e in self.cells[k]:
+            if gap > best_d:  # this edge and the rest are farther than the best
+                break
+            d = min(_distance_to(seg, x, y) for seg in self.framed[e])
+            if d < best_d or (d == best_d and e < best):  # equals: the smallest id
+                best, best_d = e, d
         return Snap(self.ids[best], _fraction(self.lonlat[best], lon, lat), best_d)
 
 
