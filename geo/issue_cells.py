@@ -7,13 +7,13 @@ once, as one binary COPY of fixed-width fields parsed by numpy (cells at every r
 community code as a number, category and status as small codes, time of report in
 microseconds), each resolution's cells numbered once; a request is then a boolean mask and a
 ``bincount``. The snapshot follows the database's change notifications (topic ``issues``)
-like the lookup's parts: the first request after a change reloads it.
+through ``geo.db.fresh``, like the lookup's parts: the first request after a change reloads
+it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from geo.db.changes import Changes
+from geo.db.fresh import FreshCache
 from geo.h3cells import RESOLUTIONS, fill_async
 
 TOPICS = ("issues",)
@@ -115,32 +116,13 @@ async def load(conn: AsyncConnection) -> IssueCells:
 
 
 class IssueCellCache:
-    """The current ``IssueCells``: reloaded on the first request after a change of resident
-    issues (one loader at a time; the others wait for it). While the change listener is not
-    connected a snapshot is trusted for ``unheard_seconds`` only."""
+    """The current ``IssueCells``, reloaded on the first request after a change of resident
+    issues (``geo.db.fresh``)."""
 
     def __init__(self, pool: AsyncConnectionPool, changes: Changes,
                  unheard_seconds: float = 2.0) -> None:
-        self.pool, self.changes, self.unheard_seconds = pool, changes, unheard_seconds
-        self._value: IssueCells | None = None
-        self._stamp: tuple[int, ...] = ()
-        self._loaded = 0.0
-        self._lock = asyncio.Lock()
-        self.loads = 0
-
-    def _fresh(self) -> bool:
-        return (self._value is not None and self._stamp == self.changes.stamp(TOPICS)
-                and (self.changes.listening
-                     or time.monotonic() - self._loaded < self.unheard_seconds))
+        self.fresh = FreshCache(pool, changes, unheard_seconds)
 
     async def get(self) -> IssueCells:
-        if self._fresh():
-            return self._value  # type: ignore[return-value]
-        async with self._lock:
-            if not self._fresh():
-                stamp = self.changes.stamp(TOPICS)  # before reading: a change meanwhile shows
-                async with self.pool.connection() as conn:
-                    self._value = await load(conn)
-                self._stamp, self._loaded = stamp, time.monotonic()
-                self.loads += 1
-        return self._value  # type: ignore[return-value]
+        cells: IssueCells = await self.fresh.get("issue_cells", TOPICS, load)
+        return cells

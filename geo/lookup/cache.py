@@ -2,13 +2,13 @@
 notifications (migration 0004, ``geo.db.changes``).
 
 A request asks for five parts: the city (area names, community pieces) and, for the district
-of the point, its grids, people, buildings and walk network. Each part is loaded on first use
-in one or two bulk queries and stamped with the count of notifications of the topics it
-depends on; a notification makes the stamp differ, and the next request that needs the part
-reloads it (one loader at a time per part; the others wait for it rather than read stale
-data). A write made through this process's own API also calls ``changed`` directly, so a
-client reads its own writes at once; writes from elsewhere arrive with their notification,
-within milliseconds of the commit.
+of the point, its grids, people, buildings and walk network. Each part is kept by
+``geo.db.fresh.FreshCache``: loaded on first use in one or two bulk queries and stamped
+with the count of notifications of the topics it depends on; a notification makes the stamp
+differ, and the next request that needs the part reloads it (one loader at a time per part;
+the others wait for it rather than read stale data). A write made through this process's
+own API also calls ``changed`` directly, so a client reads its own writes at once; writes
+from elsewhere arrive with their notification, within milliseconds of the commit.
 
 While the listener (``geo.db.changes.Changes``) is not connected (before the first LISTEN,
 or after its connection dropped) nothing vouches for the cache, so a part is trusted for
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -30,6 +29,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from geo.db.changes import Changes
+from geo.db.fresh import FreshCache, Load
 from geo.db.queries import lookup as q
 from geo.db.queries import network as nq
 from geo.lookup.cards import Cards
@@ -57,14 +57,6 @@ def _around(box: Box) -> Box:
     return (box[0] - MARGIN_DEG, box[1] - MARGIN_DEG, box[2] + MARGIN_DEG, box[3] + MARGIN_DEG)
 
 
-@dataclass
-class _Entry:
-    stamp: tuple[int, ...]
-    loaded: float
-    value: Any
-    seen: int  # the cache's change count when the stamp was last found current
-
-
 @dataclass(frozen=True)
 class District:
     grids: Grids
@@ -87,7 +79,7 @@ class Later(Generic[T]):
     async def _run(self, build: Callable[[], T]) -> None:
         try:
             self.value = await asyncio.to_thread(build)
-            gc.freeze()  # long-lived, like the parts (see ``_get``)
+            gc.freeze()  # long-lived, like the parts (see ``geo.db.fresh``)
         except Exception:
             log.exception("building a lookup cell index failed; lookups use the trees")
 
@@ -107,48 +99,28 @@ class Cells:
 class LookupCache:
     def __init__(self, pool: AsyncConnectionPool, changes: Changes | None = None,
                  unheard_seconds: float = 2.0, near_m: float = 30.0) -> None:
-        self.pool = pool
         self.near_m = near_m  # the near-boundary reach the grid cells are made for
         self.changes = changes or Changes()
-        self.unheard_seconds = unheard_seconds
-        self.loads = 0  # parts loaded so far (tests and logs read it)
-        self._entries: dict[tuple[str, str], _Entry] = {}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.parts = FreshCache(pool, self.changes, unheard_seconds)
         # district code → (the change count its parts were last found current at, parts)
         self._districts: dict[str, tuple[int, District]] = {}
 
-    def _fresh(self, entry: _Entry | None, part: str) -> bool:
-        if entry is None:
-            return False
-        if entry.seen != self.changes.total:
-            if entry.stamp != self.changes.stamp(PART_TOPICS[part]):
-                return False
-            entry.seen = self.changes.total  # other topics changed: still current
-        return (self.changes.listening
-                or time.monotonic() - entry.loaded < self.unheard_seconds)
+    @property
+    def loads(self) -> int:
+        """Parts loaded so far (tests and logs read it)."""
+        return self.parts.loads
 
-    # -- the parts --------------------------------------------------------------------------
+    @property
+    def unheard_seconds(self) -> float:
+        """How long a part is trusted while the change listener is not connected."""
+        return self.parts.unheard_seconds
 
-    async def _get(self, part: str, district: str,
-                   load: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
-        key = (part, district)
-        entry = self._entries.get(key)
-        if self._fresh(entry, part):
-            return entry.value  # type: ignore[union-attr]
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            entry = self._entries.get(key)
-            if self._fresh(entry, part):
-                return entry.value  # type: ignore[union-attr]
-            # Stamped before reading: a change during the load shows as stale next time.
-            stamp, seen = self.changes.stamp(PART_TOPICS[part]), self.changes.total
-            async with self.pool.connection() as conn:
-                value = await load(conn)
-            self._entries[key] = _Entry(stamp, time.monotonic(), value, seen)
-            self.loads += 1
-            # Parts are long-lived and free of reference cycles (refcounting frees a replaced
-            # one): keep the cyclic collector from walking their objects on each full pass.
-            gc.freeze()
-            return value
+    @unheard_seconds.setter
+    def unheard_seconds(self, seconds: float) -> None:
+        self.parts.unheard_seconds = seconds
+
+    async def _get(self, part: str, district: str, load: Load) -> Any:
+        return await self.parts.get((part, district), PART_TOPICS[part], load)
 
     async def city(self) -> City:
         async def load(conn: AsyncConnection) -> City:
