@@ -32,6 +32,7 @@ from api.routers import (
 )
 from geo.db.changes import Changes
 from geo.db.connect import database_url
+from geo.db.fresh import FreshCache
 from geo.issue_cells import IssueCellCache
 from geo.lookup import LookupCache, lookup_many
 from geo.lookup.batch import Batcher
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache = app.state.lookup_cache = LookupCache(pool, changes, near_m=settings.near_boundary_m)
         app.state.lookup_batcher = Batcher(partial(lookup_many, cache, settings))
         app.state.tile_cache = TileCache(changes, settings.tile_cache_mb)
-        app.state.issue_cells = IssueCellCache(pool, changes)
+        app.state.issue_cells = IssueCellCache(FreshCache(pool, changes))
         try:
             yield
         finally:

@@ -23,7 +23,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import h3
@@ -41,6 +41,7 @@ from geo.db import cluster, migrate  # noqa: E402
 from geo.db.connect import database_url, embedded_cluster  # noqa: E402
 from geo.demo.load import is_loaded, load_demo  # noqa: E402
 from geo.h3cells import RESOLUTIONS, all_resolutions, cells  # noqa: E402
+from geo.heatmap import CHINA_TZ  # noqa: E402
 from geo.settings import Settings  # noqa: E402
 
 BOX = (109.165, 27.705, 109.235, 27.755)  # the demo district's communities
@@ -82,7 +83,7 @@ def bench_database(n: int, fresh: bool) -> str:
             load_demo(conn, progress=False)
         have = conn.execute("SELECT count(*) FROM resident_issues").fetchone()[0]  # type: ignore[index]
         if have < n:
-            add_issues(conn, n - have)
+            add_issues(conn, n - have, have)
         conn.execute("INSERT INTO users (username, password_hash, role) VALUES "
                       "('bench_admin', %s, 'admin') ON CONFLICT (username) DO UPDATE SET "
                       "password_hash = EXCLUDED.password_hash", (hash_password(PASSWORD),))
@@ -92,13 +93,13 @@ def bench_database(n: int, fresh: bool) -> str:
     return url
 
 
-def add_issues(conn: psycopg.Connection, n: int) -> None:
+def add_issues(conn: psycopg.Connection, n: int, have: int) -> None:
     """``n`` synthetic issues near the demo's own (same categories, kinds and communities,
     moved up to ~200 m, spread over a year), their cells found at ingest."""
     templates = conn.execute("SELECT category, kind, channel, status, community_code, "
                              "ST_X(geom), ST_Y(geom) FROM resident_issues").fetchall()
     rng = np.random.default_rng(7)
-    start = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8)))
+    start = datetime(2026, 1, 1, tzinfo=CHINA_TZ)
     columns = ("receipt_code, category, kind, channel, status, description, geom, "
                "community_code, reported_at, " + ", ".join(f"h3_{r}" for r in RESOLUTIONS))
     with Progress() as bar:
@@ -110,11 +111,10 @@ def add_issues(conn: psycopg.Connection, n: int) -> None:
             lat = np.array([templates[i][6] for i in pick]) + rng.normal(0, 0.0012, m)
             found = all_resolutions(lon, lat)
             days = rng.uniform(0, 365, m)
-            serial = conn.execute("SELECT count(*) FROM resident_issues").fetchone()[0]  # type: ignore[index]
             with conn.cursor().copy(f"COPY resident_issues ({columns}) FROM STDIN") as copy:
                 for k, i in enumerate(pick.tolist()):
                     t = templates[i]
-                    copy.write_row((f"BENCH{serial + k:08d}", t[0], t[1], t[2], t[3], "bench",
+                    copy.write_row((f"BENCH{have + first + k:08d}", t[0], t[1], t[2], t[3], "bench",
                                     f"SRID=4326;POINT({lon[k]} {lat[k]})", t[4],
                                     start + timedelta(days=float(days[k])),
                                     *(int(found[r][k]) for r in RESOLUTIONS)))
@@ -122,7 +122,7 @@ def add_issues(conn: psycopg.Connection, n: int) -> None:
     conn.commit()
 
 
-REQUESTS = {
+REQUESTS: dict[str, dict[str, str | int]] = {
     "issues, res 7, the district": {"layer": "issues", "res": 7},
     "issues, res 9, the district": {"layer": "issues", "res": 9},
     "issues, res 10, one street": {"layer": "issues", "res": 10, "within": "520602001"},

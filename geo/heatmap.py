@@ -17,14 +17,14 @@ from h3ronpy.vector import cells_to_wkb_polygons
 from geo.db.queries.heatmap import LAYERS as PEOPLE_LAYERS
 from geo.errors import InvalidInput
 from geo.h3cells import RESOLUTIONS
+from geo.resources import ISSUES
 
 CHINA_TZ = timezone(timedelta(hours=8))  # a date without a time is a day in China (no DST)
 LAYER_ZH = {"residents": "常住人口", "party_members": "党员", "volunteers": "志愿者",
             "issues": "民情"}
 LAYERS = (*PEOPLE_LAYERS, "issues")
 assert set(LAYER_ZH) == set(LAYERS)
-STATUSES = ("received", "assigned", "in_progress", "resolved", "feedback_published", "closed",
-            "escalated")
+STATUSES = next(f.choices or () for f in ISSUES.fields if f.name == "status")
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
-from geo.db.changes import Changes
 from geo.db.fresh import FreshCache
 from geo.h3cells import RESOLUTIONS, fill_async
 
@@ -119,10 +117,15 @@ class IssueCellCache:
     """The current ``IssueCells``, reloaded on the first request after a change of resident
     issues (``geo.db.fresh``)."""
 
-    def __init__(self, pool: AsyncConnectionPool, changes: Changes,
-                 unheard_seconds: float = 2.0) -> None:
-        self.fresh = FreshCache(pool, changes, unheard_seconds)
+    def __init__(self, fresh: FreshCache) -> None:
+        self.fresh = fresh
 
     async def get(self) -> IssueCells:
         cells: IssueCells = await self.fresh.get("issue_cells", TOPICS, load)
         return cells
+
+    async def buildings_filled(self) -> None:
+        """Buildings written without their cells get them, once after each change of
+        buildings (the people layers count by the buildings' cells)."""
+        await self.fresh.get("building_cells", ("buildings",),
+                             lambda conn: fill_async(conn, "buildings"))

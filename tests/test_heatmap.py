@@ -5,7 +5,7 @@ suppression, scope and bad input."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import h3
@@ -15,9 +15,8 @@ import psycopg
 import pytest
 
 from geo.h3cells import RESOLUTIONS, all_resolutions, cells, fill
+from geo.heatmap import CHINA_TZ
 from geo.settings import Settings
-
-CHINA = timezone(timedelta(hours=8))
 
 
 def _get(live_server: str, who: dict[str, str], **params: Any) -> httpx.Response:
@@ -95,15 +94,15 @@ def test_issue_counts_equal_python(live_server: str, accounts: dict[str, dict[st
 def test_issue_filters(live_server: str, accounts: dict[str, dict[str, str]],
                        conn: psycopg.Connection) -> None:
     first = conn.execute("SELECT min(reported_at) FROM resident_issues").fetchone()[0]  # type: ignore[index]
-    start = first.astimezone(CHINA).date() + timedelta(days=40)
+    start = first.astimezone(CHINA_TZ).date() + timedelta(days=40)
     end = start + timedelta(days=60)
     r = _get(live_server, accounts["admin"], layer="issues", res=8, status="closed,resolved",
              **{"from": start.isoformat(), "to": end.isoformat()})
     assert r.status_code == 200, r.text
     expected = issues_by_cell(conn, 8, statuses={"closed", "resolved"},
-                              since=datetime.combine(start, datetime.min.time(), CHINA),
+                              since=datetime.combine(start, datetime.min.time(), CHINA_TZ),
                               until=datetime.combine(end + timedelta(days=1),
-                                                     datetime.min.time(), CHINA))
+                                                     datetime.min.time(), CHINA_TZ))
     assert _counts(r.json()) == expected and sum(expected.values()) > 50
     category = conn.execute("SELECT category FROM resident_issues GROUP BY 1 "
                             "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]  # type: ignore[index]

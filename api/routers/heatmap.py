@@ -39,11 +39,12 @@ async def get_heatmap(
     query = HeatQuery.parse(layer, res, category, status, since, until)
     where = narrowed(user, within)
     floor = suppression_floor(role_of(user), settings.k_anonymity)
+    issues: IssueCellCache = request.app.state.issue_cells
     if query.layer == "issues":
-        issues: IssueCellCache = request.app.state.issue_cells
         rows = (await issues.get()).counts(query.res, where, floor, query.categories,
                                            query.statuses, query.since, query.until)
     else:
+        await issues.buildings_filled()
         rows = await q.cell_counts(conn, query.layer, query.res, where, floor)
     return Response(to_json(collection(rows, query, where, floor)),
                     media_type="application/geo+json")

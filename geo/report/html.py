@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import folium
+import shapely
 from branca.element import Element, Figure
+from shapely.geometry import shape
 
 AGAINST_TARGET = ["#d7191c", "#fdae61", "#fee08b", "#1a9850"]  # < 50 %, < 80 %, < 100 %, met
 QUARTILES = ["#fff5eb", "#fdbe85", "#fd8d3c", "#d94701"]  # no target: by quartile
@@ -179,11 +181,10 @@ def street_report(street: dict[str, str], coverage: dict[str, Any], heat: dict[s
         _indicator_layer(coverage, key, show=key == first).add_to(m)
     _heat_layer(heat).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    boxes = [f["geometry"]["coordinates"] for f in coverage["features"] if f["geometry"]]
-    lons = [c[0] for poly in boxes for c in _points(poly)]
-    lats = [c[1] for poly in boxes for c in _points(poly)]
-    if lons:
-        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
+    shapes = [shape(f["geometry"]) for f in coverage["features"] if f["geometry"]]
+    if shapes:
+        w, s, e, n = shapely.total_bounds(shapes).tolist()
+        m.fit_bounds([[s, w], [n, e]])
     root = _figure(m)
     root.header.add_child(Element(STYLE), name="report_style")
     root.header.add_child(Element("<title>网格工作报告</title>"), name="report_title")
@@ -198,8 +199,3 @@ def _figure(m: folium.Map) -> Figure:
     assert isinstance(root, Figure)
     return root
 
-
-def _points(coords: Any) -> list[list[float]]:
-    if coords and isinstance(coords[0], (int, float)):
-        return [coords]
-    return [p for c in coords for p in _points(c)]

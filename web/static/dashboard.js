@@ -3,7 +3,7 @@
 // layer, issues by month), the panel lists the grids that fall short; download the report.
 (function () {
   "use strict";
-  const api = window.planApi;
+  const api = window.staffApi;
   const dm = window.dashMap;
   const panel = window.dashPanel;
   const { esc } = window.gridgov;
@@ -16,12 +16,14 @@
     $("status").className = bad ? "bad" : "";
   };
 
-  // The page says what it is doing, then what happened (body[data-busy] while it works).
+  // The page says what it is doing, then what happened (body[data-busy] while it works); a
+  // task that says nothing has set the status itself.
   async function run(doing, task) {
     setStatus(`${doing}…`);
     document.body.dataset.busy = "1";
     try {
-      setStatus(await task());
+      const done = await task();
+      if (done) setStatus(done);
     } catch (err) {
       if (err.status === 401) { askLogin(); setStatus("请登录", true); return; }
       setStatus(`${err.status ? `（${err.status}）` : ""}${err.message}`, true);
@@ -30,19 +32,7 @@
     }
   }
 
-  function askLogin() { if (!$("login").open) $("login").showModal(); }
-
-  async function signIn(e) {
-    e.preventDefault();
-    try {
-      await api.login($("username").value, $("password").value);
-      $("login").close();
-      $("login-error").textContent = "";
-      await afterLogin();
-    } catch (err) {
-      $("login-error").textContent = err.message;
-    }
-  }
+  const askLogin = api.signInDialog("工作人员登录", () => afterLogin()).ask;
 
   async function afterLogin() {
     const me = await api.get("/auth/me");
@@ -96,9 +86,10 @@
       const info = state.coverage.indicators[key];
       const note = c.target === null ? "无目标：按四分位着色" : `目标 ${c.most ? "≤" : "≥"} ${dm.fmt(c.target)}；红框：未达标`;
       panel.legend(info.name_zh, c.entries, note);
-      return;
+      const short = state.coverage.features.filter((f) => f.properties.short).length;
+      return `${info.name_zh}：${short} 格未达标`;
     }
-    await heat();
+    return heat();
   }
 
   async function heat() {
@@ -116,7 +107,7 @@
       ? `；少于 ${body.min_count_shown} 的格子隐去` : "")
       + (state.layer === "issues" ? "；放大到 14 级以上显示平滑热力" : "");
     panel.legend(`${body.layer_zh}（每格）`, stops.map(([v, c]) => [c, `≥ ${v}`]), note);
-    setStatus(`${body.layer_zh}：${body.features.length} 格`);
+    return `${body.layer_zh}：${body.features.length} 格`;
   }
 
   function pick(code) {
@@ -171,18 +162,17 @@
       setStatus("请登录");
       if (api.token()) await afterLogin().catch(() => askLogin()); else askLogin();
     });
-    $("login-form").addEventListener("submit", signIn);
     $("street").addEventListener("change", (e) => chooseStreet(e.target.value));
-    $("indicator").addEventListener("change", (e) => { state.indicator = e.target.value; run("绘制", async () => { await draw(); return "已更新"; }); });
+    $("indicator").addEventListener("change", (e) => { state.indicator = e.target.value; run("绘制", draw); });
     document.querySelectorAll("input[name=layer]").forEach((r) => r.addEventListener("change",
-      (e) => { state.layer = e.target.value; run("读取图层", async () => { await draw(); return $("status").textContent; }); }));
+      (e) => { state.layer = e.target.value; run("读取图层", draw); }));
     $("month").addEventListener("input", (e) => {
       const m = Number(e.target.value);
       $("month-label").textContent = m < 12 ? state.months[m][2] : "全部";
     });
-    $("month").addEventListener("change", () => run("读取民情", async () => { await heat(); return $("status").textContent; }));
+    $("month").addEventListener("change", () => run("读取民情", heat));
     state.view.map.on("moveend", () => {
-      if (state.layer !== "coverage" && state.coverage) run("读取热力", async () => { await heat(); return $("status").textContent; });
+      if (state.layer !== "coverage" && state.coverage) run("读取热力", heat);
     });
     $("report").addEventListener("click", download);
   }

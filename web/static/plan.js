@@ -3,7 +3,7 @@
 // generation and activate. Every edit sends the ETags it read (If-Match); a 412 reloads.
 (function () {
   "use strict";
-  const api = window.planApi;
+  const api = window.staffApi;
   const pm = window.planMap;
   const panel = window.planPanel;
   const $ = (id) => document.getElementById(id);
@@ -45,22 +45,7 @@
   }
 
   // -- signing in and choosing a community ------------------------------------------------
-  function askLogin() {
-    const dialog = $("login");
-    if (!dialog.open) dialog.showModal();
-  }
-
-  async function signIn(e) {
-    e.preventDefault();
-    try {
-      await api.login($("username").value, $("password").value);
-      $("login").close();
-      $("login-error").textContent = "";
-      await afterLogin();
-    } catch (err) {
-      $("login-error").textContent = err.message;
-    }
-  }
+  const askLogin = api.signInDialog("规划人员登录", () => afterLogin()).ask;
 
   async function afterLogin() {
     state.me = await api.get("/auth/me");
@@ -308,7 +293,6 @@
     on("t-abandon", abandon);
     $("t-cancel").addEventListener("click", cancel);
     document.addEventListener("keydown", (e) => { if (e.key === "Escape") cancel(); });
-    $("login-form").addEventListener("submit", signIn);
     $("community").addEventListener("change", (e) => chooseCommunity(e.target.value));
     state.view.map.on("click", onMapClick);
   }

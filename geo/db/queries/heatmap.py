@@ -11,7 +11,7 @@ from datetime import date
 
 from psycopg import AsyncConnection
 
-from geo.h3cells import RESOLUTIONS, fill_async
+from geo.h3cells import RESOLUTIONS
 
 _CURRENT = "r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to >= %(day)s)"
 _IN = "b.community_code LIKE %(prefix)s"
@@ -33,11 +33,9 @@ LAYERS = tuple(_LAYERS)
 async def cell_counts(conn: AsyncConnection, layer: str, res: int, within: str, floor: int,
                       day: date | None = None) -> list[tuple[int, int]]:
     """(cell, count) of ``layer`` at resolution ``res`` in the area ``within`` (a code
-    prefix, "" for everywhere), counts of at least ``floor``, by cell. Rows written without
-    their cells are given them first (in this transaction)."""
+    prefix, "" for everywhere), counts of at least ``floor``, by cell."""
     if layer not in _LAYERS or res not in RESOLUTIONS:
         raise ValueError(f"no heat-map layer {layer!r} at resolution {res}")
-    await fill_async(conn, "buildings")
     sql = (f"SELECT cell, n FROM ({_LAYERS[layer].format(r=res)}) c "
            "WHERE cell IS NOT NULL AND n >= %(floor)s ORDER BY cell")
     params = {"prefix": within + "%", "floor": max(floor, 1), "day": day or date.today()}

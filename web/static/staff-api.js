@@ -1,5 +1,6 @@
-// The planner page's API client: a bearer token from the OAuth2 password flow (kept for this
-// tab only), JSON in and out, ETags out of every read and into every edit's If-Match.
+// The staff pages' API client (/plan, /dashboard): a bearer token from the OAuth2 password
+// flow (kept for this tab only), JSON in and out, ETags out of every read and into every
+// edit's If-Match; and the sign-in dialog both pages use.
 (function () {
   "use strict";
   const { ApiError } = window.gridgov;
@@ -47,8 +48,34 @@
     return JSON.stringify(data.detail);
   }
 
-  window.planApi = {
-    token, login, logout,
+  // The sign-in dialog (#login, made here): `ask()` opens it; a good sign-in closes it and
+  // calls `onSignedIn`, a bad one says why in the dialog.
+  function signInDialog(title, onSignedIn) {
+    const dialog = document.createElement("dialog");
+    dialog.id = "login";
+    dialog.innerHTML = `<form method="dialog" id="login-form"><h2></h2>
+      <label>用户名 <input id="username" name="username" autocomplete="username" required></label>
+      <label>密码 <input id="password" name="password" type="password" autocomplete="current-password" required></label>
+      <p id="login-error" role="alert"></p><button type="submit">登录</button></form>`;
+    dialog.querySelector("h2").textContent = title;
+    document.body.appendChild(dialog);
+    const error = dialog.querySelector("#login-error");
+    dialog.querySelector("form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        await login(dialog.querySelector("#username").value, dialog.querySelector("#password").value);
+        dialog.close();
+        error.textContent = "";
+        await onSignedIn();
+      } catch (err) {
+        error.textContent = err.message;
+      }
+    });
+    return { ask: () => { if (!dialog.open) dialog.showModal(); } };
+  }
+
+  window.staffApi = {
+    token, login, logout, signInDialog,
     get: (path) => request("GET", path),
     post: (path, body, ifMatch) => request("POST", path, body, ifMatch),
     del: (path, ifMatch) => request("DELETE", path, undefined, ifMatch),
