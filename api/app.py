@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache = app.state.lookup_cache = LookupCache(pool, changes, near_m=settings.near_boundary_m)
         app.state.lookup_batcher = Batcher(partial(lookup_many, cache, settings))
         app.state.tile_cache = TileCache(changes, settings.tile_cache_mb)
-        app.state.issue_cells = IssueCellCache(FreshCache(pool, changes))
+        app.state.fresh = FreshCache(pool, changes)  # values kept until their data change
+        app.state.issue_cells = IssueCellCache(app.state.fresh)
         try:
             yield
         finally:

@@ -31,9 +31,12 @@ def _feature(code: str, name: str | None, level: str, geometry: str | None,
 
 async def coverage_collection(conn: AsyncConnection, user: User | None, settings: Settings,
                               level: str, within: str | None,
-                              indicators: list[coverage.Indicator]) -> dict[str, Any]:
+                              indicators: list[coverage.Indicator], geometry: bool = True
+                              ) -> dict[str, Any]:
+    """The FeatureCollection; without ``geometry`` the features' geometries are null (the
+    vector tiles take the outlines from the database themselves)."""
     where = narrowed(user, within)
-    rows = await q.grid_counts(conn, where, date.today())
+    rows = await q.grid_counts(conn, where, date.today(), geometry)
     grids = [(r, coverage.grid_counts(r, settings.household_min, settings.household_max))
              for r in rows]
     role, k, targets = role_of(user), settings.k_anonymity, settings.coverage_targets
@@ -44,7 +47,7 @@ async def coverage_collection(conn: AsyncConnection, user: User | None, settings
                                      coverage.judged(c, indicators, targets, role, k), role, k))
     else:
         n = coverage.LEVELS[level]
-        for area in await q.areas(conn, level, where[:n]):
+        for area in await q.areas(conn, level, where[:n], geometry):
             if not area["code"].startswith(where):
                 continue  # a street that only contains the asked community is not shown
             c = coverage.total(c for r, c in grids if r["community_code"][:n] == area["code"])

@@ -13,11 +13,12 @@ import gzip
 import hashlib
 import secrets
 from collections import OrderedDict
+from collections.abc import Hashable
 
 from geo.db.changes import Changes
-from tiles.registry import TileLayer
 
-Key = tuple[str, str, int | None, int, int, int, int]  # layer, theme, generation, floor, z, x, y
+Key = tuple[Hashable, ...]  # what the tile is of (layer, options, floor, …), then z, x, y
+Topics = tuple[str, ...]  # the change topics (geo.db.changes) its data depends on
 
 
 class Tile:
@@ -49,17 +50,17 @@ class TileCache:
         self._bytes = 0
         self._tiles: OrderedDict[Key, tuple[tuple[int, ...], Tile]] = OrderedDict()
 
-    def version(self, layer: TileLayer) -> str:
+    def version(self, topics: Topics) -> str:
         """Changes with every edit of the layer's data (and with every restart)."""
-        return f"{self.boot}-{sum(self.changes.stamp(layer.topics))}"
+        return f"{self.boot}-{sum(self.changes.stamp(topics))}"
 
-    def get(self, layer: TileLayer, key: Key) -> Tile | None:
+    def get(self, topics: Topics, key: Key) -> Tile | None:
         found = self._tiles.get(key)
         if found is None or not self.changes.listening:
             self.misses += 1
             return None
         stamp, tile = found
-        if stamp != self.changes.stamp(layer.topics):
+        if stamp != self.changes.stamp(topics):
             self._drop(key)
             self.misses += 1
             return None
@@ -67,10 +68,10 @@ class TileCache:
         self.hits += 1
         return tile
 
-    def stamp(self, layer: TileLayer) -> tuple[int, ...]:
+    def stamp(self, topics: Topics) -> tuple[int, ...]:
         """Taken before the tile is read from the database: an edit committed meanwhile
         leaves the stored tile already stale."""
-        return self.changes.stamp(layer.topics)
+        return self.changes.stamp(topics)
 
     def put(self, key: Key, stamp: tuple[int, ...], tile: Tile) -> None:
         if not self.changes.listening or tile.size > self.limit:

@@ -15,7 +15,7 @@ Bounds = tuple[float, float, float, float]
 
 def tile_url(base: str, layer: TileLayer, cache: TileCache, theme: str | None,
              generation: int | None) -> str:
-    query: dict[str, Any] = {"v": cache.version(layer)}
+    query: dict[str, Any] = {"v": cache.version(layer.topics)}
     if layer.name == "grids":
         query["theme"] = theme or "unified"
         if generation is not None:
@@ -23,24 +23,37 @@ def tile_url(base: str, layer: TileLayer, cache: TileCache, theme: str | None,
     return f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt?{urlencode(query)}"
 
 
+def thematic_url(base: str, path: str, query: dict[str, Any]) -> str:
+    """The tile URL template of an API layer at ``path`` (``{z}/{x}/{y}.mvt`` appended) with
+    the query parameters that are set."""
+    kept = {k: v for k, v in query.items() if v is not None}
+    return f"{base}{path}/{{z}}/{{x}}/{{y}}.mvt?{urlencode(kept)}"
+
+
 def tilejson(base: str, layer: TileLayer, cache: TileCache, bounds: Bounds,
              theme: str | None = None, generation: int | None = None) -> dict[str, Any]:
+    return tilejson_of(layer.name, layer.title, tile_url(base, layer, cache, theme, generation),
+                       cache.version(layer.topics), bounds, layer.fields, layer.minzoom)
+
+
+def tilejson_of(name: str, title: str, url: str, version: str, bounds: Bounds,
+                fields: dict[str, str], minzoom: int = 0) -> dict[str, Any]:
+    """TileJSON 3.0.0 of one layer whose tiles are at ``url`` (with {z}/{x}/{y})."""
     w, s, e, n = bounds
     return {
         "tilejson": "3.0.0",
-        "name": layer.name,
-        "description": layer.title,
-        "version": cache.version(layer),
+        "name": name,
+        "description": title,
+        "version": version,
         "attribution": ATTRIBUTION,
         "scheme": "xyz",
-        "tiles": [tile_url(base, layer, cache, theme, generation)],
-        "minzoom": layer.minzoom,
+        "tiles": [url],
+        "minzoom": minzoom,
         "maxzoom": 16,  # overzoomed beyond: the geometry is exact at z16 (≈ 1 cm per unit)
         "bounds": [w, s, e, n],
         "center": [round((w + e) / 2, 6), round((s + n) / 2, 6), 13],
-        "vector_layers": [{"id": layer.name, "description": layer.title,
-                           "minzoom": layer.minzoom, "maxzoom": 16,
-                           "fields": layer.fields}],
+        "vector_layers": [{"id": name, "description": title, "minzoom": minzoom,
+                           "maxzoom": 16, "fields": fields}],
     }
 
 
@@ -88,5 +101,5 @@ def style(base: str, cache: TileCache, bounds: Bounds) -> dict[str, Any]:
               for spec in STYLE_LAYERS]
     return {"version": 8, "name": "gridgov", "sources": sources, "layers": layers,
             "center": [round((w + e) / 2, 6), round((s + n) / 2, 6)], "zoom": 12,
-            "metadata": {"versions": {name: cache.version(layer)
+            "metadata": {"versions": {name: cache.version(layer.topics)
                                       for name, layer in LAYERS.items()}}}

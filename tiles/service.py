@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from psycopg_pool import AsyncConnectionPool
 
 from geo.errors import NotFound
-from tiles.cache import Tile, TileCache
+from tiles.cache import Key, Tile, TileCache, Topics
 from tiles.registry import LAYERS, TileLayer
 from tiles.sql import TileAddress, statement
 
 EMPTY = Tile(b"")
+Statement = tuple[str, dict[str, Any]]
 
 
 def layer_named(name: str) -> TileLayer:
@@ -35,14 +39,26 @@ async def tile_of(pool: AsyncConnectionPool, cache: TileCache, layer: TileLayer,
         return EMPTY
     # counts depend on the caller's suppression floor: part of the key
     key = (layer.name, theme, generation, floor if layer.aggregate else 0, tile.z, tile.x, tile.y)
-    found = cache.get(layer, key)
+
+    async def make() -> Statement:
+        return statement(layer, tile, theme, generation, floor)
+    return await encoded(pool, cache, layer.topics, key, make)
+
+
+async def encoded(pool: AsyncConnectionPool, cache: TileCache, topics: Topics, key: Key,
+                  make: Callable[[], Awaitable[Statement]]) -> Tile:
+    """The tile under ``key`` from the cache, or encoded by the statement ``make`` returns
+    (one row, one bytea: the ``ST_AsMVT`` of the tile) and kept until a change of
+    ``topics``. ``make`` runs only on a miss, before the tile's connection is taken (what it
+    reads from the database it reads through a connection of its own, returned by then)."""
+    found = cache.get(topics, key)
     if found is not None:
         return found
-    stamp = cache.stamp(layer)
-    text, params = statement(layer, tile, theme, generation, floor)
+    stamp = cache.stamp(topics)
+    sql, params = await make()
     async with pool.connection() as conn:
-        cur = await conn.execute(text, params)
+        cur = await conn.execute(sql, params)
         row = await cur.fetchone()
-    encoded = Tile(bytes(row[0]) if row and row[0] is not None else b"")
-    cache.put(key, stamp, encoded)
-    return encoded
+    tile = Tile(bytes(row[0]) if row and row[0] is not None else b"")
+    cache.put(key, stamp, tile)
+    return tile

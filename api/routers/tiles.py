@@ -26,25 +26,26 @@ Generation = Annotated[int | None, Query(ge=1, description="grids: a generation 
 
 BOUNDS = """
 SELECT coalesce(ST_Extent(geom), 'BOX(73.4 18.1, 135.1 53.6)'::box2d)::geometry FROM areas
-WHERE level = 'community'
+WHERE level = 'community' AND code LIKE %s
 """
 
 
-async def _bounds(conn: Any) -> Bounds:
+async def bounds_of(conn: Any, within: str = "") -> Bounds:
+    """The box of the communities in ``within`` (a code prefix; "" for all of them)."""
     cur = await conn.execute(f"SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) "
-                             f"FROM ({BOUNDS}) x(b)")
+                             f"FROM ({BOUNDS}) x(b)", [within + "%"])
     row = await cur.fetchone()
     return (round(row[0], 6), round(row[1], 6), round(row[2], 6), round(row[3], 6))
 
 
-def _base(request: Request) -> str:
+def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
 @router.get("/style.json", summary="MapLibre style over every tile layer (QGIS loads it too)")
 async def style_json(request: Request, conn: ConnDep) -> JSONResponse:
     cache: TileCache = request.app.state.tile_cache
-    return JSONResponse(style(_base(request), cache, await _bounds(conn)),
+    return JSONResponse(style(base_url(request), cache, await bounds_of(conn)),
                         headers={"Cache-Control": "no-cache"})
 
 
@@ -53,7 +54,7 @@ async def layer_json(request: Request, conn: ConnDep, layer: str, theme: Theme =
                      generation: Generation = None) -> JSONResponse:
     found = layer_named(layer)
     cache: TileCache = request.app.state.tile_cache
-    body = tilejson(_base(request), found, cache, await _bounds(conn), theme, generation)
+    body = tilejson(base_url(request), found, cache, await bounds_of(conn), theme, generation)
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
 
@@ -78,11 +79,11 @@ async def tile(request: Request, layer: str,
     floor = await _floor(request, found)
     encoded = await tile_of(request.app.state.pool, cache, found, address(z, x, y),
                             theme or "unified", generation, floor)
-    versioned = v == cache.version(found) and cache.changes.listening
-    return _tile_response(request, encoded, versioned, shared=not found.aggregate)
+    versioned = v == cache.version(found.topics) and cache.changes.listening
+    return tile_response(request, encoded, versioned, shared=not found.aggregate)
 
 
-def _tile_response(request: Request, encoded: Tile, versioned: bool, shared: bool) -> Response:
+def tile_response(request: Request, encoded: Tile, versioned: bool, shared: bool) -> Response:
     # A URL with the current version may be kept (an edit changes the URL); any other is
     # checked with the server each time (ETag → 304 when unchanged). Counts depend on who
     # asks (suppression): never kept in shared caches.

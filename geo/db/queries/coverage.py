@@ -60,7 +60,7 @@ WITH g AS (
     FROM resident_issues i WHERE i.grid_id IN (SELECT id FROM g) GROUP BY i.grid_id
 )
 SELECT g.id, g.code, g.name, g.kind, g.community_code,
-       ST_AsGeoJSON(g.geom, 7)::text AS geometry,
+       CASE WHEN %(geometry)s THEN ST_AsGeoJSON(g.geom, 7)::text END AS geometry,
        coalesce(b.buildings, 0) AS buildings, coalesce(b.households, 0) AS households,
        coalesce(b.residents, 0) AS residents,
        coalesce(b.buildings_with_head, 0) AS buildings_with_head,
@@ -77,21 +77,25 @@ LEFT JOIN p ON p.grid_id = g.id LEFT JOIN i ON i.grid_id = g.id
 ORDER BY g.code
 """
 AREAS = """
-SELECT code, name, level, ST_AsGeoJSON(geom, 7)::text AS geometry
+SELECT code, name, level,
+       CASE WHEN %(geometry)s THEN ST_AsGeoJSON(geom, 7)::text END AS geometry
 FROM areas WHERE level = %(level)s AND code LIKE %(within)s ORDER BY code
 """
 
 
-async def grid_counts(conn: AsyncConnection, within: str, day: date) -> list[dict[str, Any]]:
+async def grid_counts(conn: AsyncConnection, within: str, day: date, geometry: bool = True
+                      ) -> list[dict[str, Any]]:
     """The counts of every active unified grid whose code starts with ``within`` (grid codes
-    begin with their community's)."""
+    begin with their community's), with its outline as GeoJSON text when ``geometry``."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(GRID_COUNTS, {"within": within + "%", "day": day,
-                                        "workers": list(WORKER_ROLES), "done": list(DONE)})
+                                        "workers": list(WORKER_ROLES), "done": list(DONE),
+                                        "geometry": geometry})
         return await cur.fetchall()
 
 
-async def areas(conn: AsyncConnection, level: str, within: str) -> list[dict[str, Any]]:
+async def areas(conn: AsyncConnection, level: str, within: str, geometry: bool = True
+                ) -> list[dict[str, Any]]:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(AREAS, {"level": level, "within": within + "%"})
+        await cur.execute(AREAS, {"level": level, "within": within + "%", "geometry": geometry})
         return await cur.fetchall()
