@@ -4,6 +4,10 @@ the GeoJSON endpoints, exactly the features that meet the tile, suppression, sco
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 from typing import Any
 
 import h3
@@ -230,3 +234,24 @@ def test_tilejson_points_at_tiles_that_answer(live_server: str,
         assert r.status_code == 200 and r.content
         # the versioned URL may be kept by the client until the data change
         assert "max-age=86400" in r.headers["cache-control"]
+
+
+def test_gdal_reads_a_coverage_tile_with_the_analysts_key(
+        live_server: str, accounts: dict[str, dict[str, str]], conn: psycopg.Connection) -> None:
+    """What QGIS does with the TileJSON's URL: GDAL's MVT driver over HTTP with an API key."""
+    analyst = accounts["analyst"]
+    zxy = tile_of(*_street_centre(conn, accounts["street_leader"]["scope"]), 13)
+    path = f"/api/v1/coverage/tiles/{zxy[0]}/{zxy[1]}/{zxy[2]}.mvt?level=street"
+    exe = shutil.which("ogrinfo")
+    assert exe, "ogrinfo (Debian's gdal-bin) is needed for this test"
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost",
+           "GDAL_HTTP_HEADERS": f"X-API-Key: {analyst['X-API-Key']}"}
+    done = subprocess.run([exe, "-ro", "-al", f"MVT:/vsicurl/{live_server}{path}"], env=env,
+                          text=True, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "EPSG\",3857" in done.stdout
+    got = dict(re.findall(r"^\s+code \(String\) = (\d+)\n\s+name \(String\) = (\S+)$",
+                          done.stdout, re.M))
+    expected = _tile(live_server, analyst, "coverage", zxy, level="street")
+    assert got == {code: p["name"] for code, p in expected.items()} and len(got) > 1
+    assert re.search(r"^\s+building_head_share \(Real\) = 0\.\d+$", done.stdout, re.M)
