@@ -10,8 +10,9 @@
    as every writer does) behind the app on a free loopback port; ``GET /api/v1/heatmap`` for
    the issues layer at several resolutions and filters, ``--requests`` times each, timed
    with httpx; and the issues heat map as vector tiles at z12 and z14 over the district, each
-   tile asked for once (made, not taken from the tile cache). Budget: median ≤ 100 ms. The peer is the per-request geometry job the stored
-   cells avoid: read every issue's point and bin it in Python.
+   tile asked for once (made, not taken from the tile cache). Budget: median ≤ 100 ms. The
+   peer is the per-request geometry job the stored cells avoid: read every issue's point and
+   bin it in Python.
 
 The bench database is kept between runs (loading 1M issues takes a minute); drop it with
 ``--fresh``.
