@@ -356,7 +356,10 @@ class EdgeSnapper:
     def build(cls, edges: Edges, frame: Frame) -> EdgeSnapper:
         order = np.argsort(edges.ids, kind="stable")
         coords = [edges.coords[i] for i in order.tolist()]
-        lines = shapely.linestrings(coords) if coords else np.empty(0, object)
+        # one call for lines of any number of vertices (a list of unequal arrays is refused)
+        lines = (shapely.linestrings(np.concatenate(coords), indices=np.repeat(
+            np.arange(len(coords)), [len(c) for c in coords])) if coords
+                 else np.empty(0, object))
         return cls(edges.ids[order].tolist(), lines, STRtree(frame.geometries(lines)), frame)
 
     def snap(self, points: Geoms, points_s: Geoms) -> list[Snap | None]:

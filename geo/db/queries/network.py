@@ -32,7 +32,11 @@ def _params(district: str) -> dict[str, Any]:
 
 async def load_edges(conn: AsyncConnection, district: str) -> Edges:
     cur = await conn.execute(EDGES, _params(district))
-    rows = await cur.fetchall()
+    return edges_from_rows(await cur.fetchall())
+
+
+def edges_from_rows(rows: list[tuple[Any, ...]]) -> Edges:
+    """``Edges`` from rows of (id, source, target, length_m, WKB), as ``EDGES`` reads them."""
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return Edges(empty, empty, empty, np.zeros(0), [])
