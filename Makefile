@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test setup system system-test lint bench bench-heatmap bench-lookup bench-regrid bench-tiles clean-db
+.PHONY: run test setup system system-test lint bench bench-circle bench-heatmap bench-lookup bench-regrid bench-tiles clean-db
 
 run: system setup
 	$(BIN)/gridgov db up
@@ -74,6 +74,9 @@ bench: setup
 
 # H3 binning of 1M points next to a plain h3-py loop; the issues heat map served over 1M
 # stored issues next to reading and binning them per request (a minute; more the first time).
+bench-circle: system setup
+	$(BIN)/python bench/circle.py
+
 bench-heatmap: system setup
 	$(BIN)/python bench/heatmap.py
 

@@ -37,14 +37,11 @@ from rich.progress import Progress
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._demo_db import demo_database  # noqa: E402
 from bench.lookup import free_port, start_server  # noqa: E402
 from geo.auth import hash_password  # noqa: E402
-from geo.db import cluster, migrate  # noqa: E402
-from geo.db.connect import database_url, embedded_cluster  # noqa: E402
-from geo.demo.load import is_loaded, load_demo  # noqa: E402
 from geo.h3cells import RESOLUTIONS, all_resolutions, cells  # noqa: E402
 from geo.heatmap import CHINA_TZ  # noqa: E402
-from geo.settings import Settings  # noqa: E402
 
 BOX = (109.165, 27.705, 109.235, 27.755)  # the demo district's communities
 CHUNK = 100_000
@@ -69,20 +66,8 @@ def bench_binning(n: int) -> tuple[float, float]:
 
 
 def bench_database(n: int, fresh: bool) -> str:
-    settings = Settings()
-    if not settings.database_url:
-        cluster.up(embedded_cluster(settings), settings.database_name)
-    base, name = database_url(settings).rsplit("/", 1)
-    admin, bench = base + "/postgres", name.split("?")[0] + "_bench_heatmap"
-    if fresh:
-        cluster.drop_database(admin, bench)
-    cluster.ensure_database(admin, bench)
-    url = f"{base}/{bench}"
-    migrate.upgrade(url)
+    url = demo_database("heatmap", fresh)
     with psycopg.connect(url) as conn:
-        if not is_loaded(conn):
-            print("loading the demo city…", flush=True)
-            load_demo(conn, progress=False)
         have = conn.execute("SELECT count(*) FROM resident_issues").fetchone()[0]  # type: ignore[index]
         if have < n:
             add_issues(conn, n - have, have)

@@ -156,16 +156,48 @@ class Graph:
         ``which`` and that facility's position (inf and -1 for none within ``limit``, or a
         point off the network)."""
         dist, found = self.from_facilities(which, limit)
-        row = np.where(points.row >= 0, points.row, 0)
-        length = self.length[row]
-        via_u = dist[self.u[row]] + points.offset + points.t * length
-        via_v = dist[self.v[row]] + points.offset + (1.0 - points.t) * length
-        best = np.minimum(via_u, via_v)
-        facility = np.where(via_u <= via_v, found[self.u[row]], found[self.v[row]])
+        best, end = self.at_points(dist, points)
+        facility = found[end]
         self._same_edge(which, points, best, facility)
         none = (points.row < 0) | (best > limit)
         best[none], facility[none] = np.inf, -1
         return best, facility
+
+    def at_points(self, dist: Floats, points: Snaps) -> tuple[Floats, Ints]:
+        """Points' distances from the nodes' ``dist``: through the nearer end of their edge,
+        plus the part of the edge and the offset; and which end (node) that was. (Points off
+        the network get a meaningless figure: callers mask them.)"""
+        row = np.where(points.row >= 0, points.row, 0)
+        length = self.length[row]
+        u, v = self.u[row], self.v[row]
+        via_u = dist[u] + points.offset + points.t * length
+        via_v = dist[v] + points.offset + (1.0 - points.t) * length
+        return np.minimum(via_u, via_v), np.where(via_u <= via_v, u, v)
+
+    def from_point_to(self, origin: Snaps, points: Snaps, limit: float = np.inf) -> Floats:
+        """Walking metres from one point (``origin``) to each of ``points`` (inf beyond
+        ``limit``, off the network, or out of reach)."""
+        best, _ = self.at_points(self.from_point(origin, limit), points)
+        same = np.flatnonzero(points.row == origin.row[0])
+        if origin.row[0] >= 0 and len(same):
+            direct = (points.offset[same] + origin.offset[0] + np.abs(
+                points.t[same] - origin.t[0]) * self.length[origin.row[0]])
+            best[same] = np.minimum(best[same], direct)
+        best[(points.row < 0) | (best > limit)] = np.inf
+        return best
+
+    def network_arcs(self) -> tuple[Ints, Ints, Floats]:
+        """The network's arcs (both ways, parallel edges reduced) as COO rows, cols, data."""
+        return self._network
+
+    @cached_property
+    def node_lonlat(self) -> Floats:
+        """Each node's position (lon, lat): an end of an edge that meets it."""
+        out = np.zeros((self.n, 2))
+        coords = self.edges.coords
+        out[self.v] = [c[-1] for c in coords]
+        out[self.u] = [c[0] for c in coords]
+        return out
 
     def _same_edge(self, which: Ints, points: Snaps, best: Floats, facility: Ints) -> None:
         """A facility on a point's own edge, reached along the edge (in place)."""
