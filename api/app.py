@@ -15,6 +15,7 @@ from api.routers import (
     areas,
     audit,
     auth,
+    circle,
     coverage,
     drafts,
     export,
@@ -30,6 +31,7 @@ from api.routers import (
     search,
     tiles,
 )
+from geo.circle.cache import CircleCache
 from geo.db.changes import Changes
 from geo.db.connect import database_url
 from geo.db.fresh import FreshCache
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tile_cache = TileCache(changes, settings.tile_cache_mb)
         app.state.fresh = FreshCache(pool, changes)  # values kept until their data change
         app.state.issue_cells = IssueCellCache(app.state.fresh)
+        app.state.circle = CircleCache(app.state.fresh)
         try:
             yield
         finally:
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coverage.router, prefix="/api/v1")
     app.include_router(heatmap.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
+    app.include_router(circle.router, prefix="/api/v1")
     app.include_router(drafts.router, prefix="/api/v1")
     app.include_router(generations.router, prefix="/api/v1")
     app.include_router(export.router, prefix="/api/v1")

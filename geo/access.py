@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, dict[str, frozenset[str | None]]] = {
     # indicators: counts only (people's counts suppressed for roles that need it)
     "coverage": {"read": STAFF, "write": frozenset()},
     "heatmap": {"read": STAFF, "write": frozenset()},
+    # the 15-minute service circle: walking times, coverage, isochrones, siting proposals
+    "circle": {"read": STAFF, "write": frozenset()},
 }
 
 

@@ -41,7 +41,13 @@ class Settings(BaseSettings):
                                "per process (0: no cache); edits drop what they change.")
     near_boundary_m: float = Field(default=30.0, gt=0, le=500, description="Lookup flags points "
                                    "this close to a grid edge and offers the neighbour's contacts.")
-    walk_speed_kmh: float = Field(default=4.0, description="Walking speed (elderly profile 3.0).")
+    walk_speed_kmh: float = Field(default=4.0, gt=0, le=10, description="Walking speed of the "
+                                  "default profile (the lookup, the service circle).")
+    walk_profiles: dict[str, float] = Field(
+        default_factory=lambda: {"elderly": 3.0}, description="Other walking speeds (km/h) by "
+        "name, for the service circle's ?profile= (the default profile is walk_speed_kmh).")
+    isochrone_buffer_m: float = Field(default=25.0, gt=0, le=200, description="Isochrones: "
+                                      "metres either side of a reachable street.")
     rate_limit_per_minute: int = Field(default=120, description="Public requests per client "
                                        "per minute (lookup, search); 0 turns the limit off.")
     rate_limit_burst: int = Field(default=30, description="Requests a client may make at once.")
@@ -65,6 +71,18 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown indicator(s) {', '.join(unknown)}; known: "
                              f"{', '.join(INDICATORS)}")
         return targets
+
+
+    def speed(self, profile: str | None) -> float:
+        """The walking speed (km/h) of a profile; an unknown one is refused by name."""
+        if profile in (None, "", "default"):
+            return self.walk_speed_kmh
+        if profile not in self.walk_profiles:
+            from geo.errors import InvalidInput
+
+            raise InvalidInput(f"profile: {profile!r} is not one of default, "
+                               f"{', '.join(self.walk_profiles)}")
+        return self.walk_profiles[profile]
 
 
 def get_settings() -> Settings:
