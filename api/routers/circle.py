@@ -30,6 +30,7 @@ from geo.h3cells import RESOLUTIONS
 
 router = APIRouter(prefix="/service-circle", tags=["service-circle"])
 GEOJSON = "application/geo+json"
+NEAR_NETWORK_M = 500  # an isochrone starts no farther than this from a street
 Profile = Annotated[str | None, Query(max_length=40, description="walking speed profile: "
                                       "default (4.0 km/h) or elderly (3.0 km/h) …")]
 
@@ -146,8 +147,10 @@ async def isochrone(request: Request, user: UserDep, settings: SettingsDep,
     elif lon is None or lat is None:
         raise InvalidInput("lon, lat: give a place (lon and lat) or a facility id")
     origin = circle.snap(np.array([[lon, lat]]))
-    if origin.row[0] < 0:
-        raise InvalidInput(f"lon, lat: ({lon}, {lat}) is nowhere near the walk network")
+    if origin.row[0] < 0 or origin.offset[0] > NEAR_NETWORK_M:
+        away = f" ({origin.offset[0]:,.0f} m away)" if origin.row[0] >= 0 else ""
+        raise InvalidInput(f"lon, lat: ({lon}, {lat}) is not within {NEAR_NETWORK_M} m of the "
+                           f"district's walk network{away}")
     features = await asyncio.to_thread(answers.isochrones, circle, origin, spans, kmh,
                                        settings.isochrone_buffer_m)
     return _json({"type": "FeatureCollection", "origin": [lon, lat], "facility": facility,
