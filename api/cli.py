@@ -60,13 +60,14 @@ def _database_message(exc: BaseException) -> str | None:
 
 
 def _register() -> None:
-    from api.cli_commands import data, db, grid, imports, osm, report, serve, users
+    from api.cli_commands import circle, data, db, grid, imports, osm, report, serve, users
     from api.cli_commands.export import export
 
     app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="user")
     app.add_typer(grid.app, name="grid")
     app.add_typer(report.app, name="report")
+    app.add_typer(circle.app, name="circle")
     imports.app.command("osm")(friendly(osm.import_osm))
     app.add_typer(imports.app, name="import")
     app.command("demo")(friendly(data.demo))

@@ -5,7 +5,12 @@ exactly what it said), the stored table, and bad input."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -186,3 +191,40 @@ def test_bad_requests_say_what_is_wrong(live_server: str,
     r = httpx.post(f"{live_server}{API}/siting", headers=_auth(planner),
                    json={"category": "market", "candidates": [[109.2]]})
     assert r.status_code == 422 and "candidates" in r.text
+
+
+def _cli(demo_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GRIDGOV_DATABASE_URL": demo_url, "COLUMNS": "160"}
+    return subprocess.run([str(Path(sys.executable).parent / "gridgov"), "circle", *args],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_command_line_computes_stores_and_proposes(
+        demo_url: str, tmp_path: Path, conn: psycopg.Connection,
+        accounts: dict[str, dict[str, str]], live_server: str) -> None:
+    done = _cli(demo_url, "compute")
+    assert done.returncode == 0, done.stderr
+    assert "便利店" in done.stdout and "district 520602" in done.stdout
+    buildings, categories = conn.execute(
+        "SELECT (SELECT count(*) FROM buildings WHERE community_code LIKE '520602%'), "
+        "(SELECT count(*) FROM facility_categories)").fetchone()  # type: ignore[misc]
+    assert conn.execute("SELECT count(*) FROM building_walks").fetchone() == (
+        buildings * categories,)
+    street = accounts["street_leader"]["scope"]
+    out = tmp_path / "sites.geojson"
+    done = _cli(demo_url, "siting", "market", "--k", "2", "--within", street,
+                "--geojson", str(out))
+    assert done.returncode == 0, done.stderr
+    body = json.loads(out.read_text(encoding="utf-8"))
+    served = _ok(httpx.post(f"{live_server}{API}/siting", headers=_auth(accounts["planner"]),
+                            json={"category": "market", "k": 2, "within": street}, timeout=120))
+    assert body["households_added"] == served["households_added"] > 0
+    assert f"{body['households_outside_after']:,}" in done.stdout
+    done = _cli(demo_url, "coverage", "--level", "street")
+    assert done.returncode == 0 and "川硐街道" in done.stdout, done.stderr
+    for args, word in ((("siting", "school"), "not a category"),
+                       (("compute", "--profile", "fast"), "profile"),
+                       (("compute", "--within", "41"), "walk network")):
+        bad = _cli(demo_url, *args)
+        assert bad.returncode == 1 and word in bad.stderr, bad.stderr
+        assert "Traceback" not in bad.stderr

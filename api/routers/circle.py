@@ -21,10 +21,11 @@ from api.deps import SettingsDep, WithinDep
 from geo.access import narrowed, require
 from geo.auth import User
 from geo.circle import answers
-from geo.circle.cache import CircleCache, district_of
+from geo.circle.cache import CircleCache
 from geo.circle.district import DistrictCircle
 from geo.circle.siting import propose
 from geo.db.queries import coverage as coverage_q
+from geo.db.queries.circle import district_of_async
 from geo.errors import InvalidInput, NotFound
 from geo.h3cells import RESOLUTIONS
 
@@ -51,7 +52,7 @@ async def _circle(request: Request, user: User | None, within: str | None
     require(user, "circle", "read")
     where = narrowed(user, within)
     async with request.app.state.pool.connection() as conn:
-        district = await district_of(conn, where)
+        district = await district_of_async(conn, where)
     cache: CircleCache = request.app.state.circle
     return await cache.get(district), where
 

@@ -12,7 +12,7 @@ from geo.circle.district import DistrictCircle
 from geo.circle.store import store_async
 from geo.db.fresh import FreshCache
 from geo.db.queries.circle import circle_from_rows, read_rows
-from geo.errors import InvalidInput, NotFound
+from geo.errors import NotFound
 
 TOPICS = ("network", "buildings", "areas", "grids")
 
@@ -40,16 +40,3 @@ class CircleCache:
             return circle
 
         return await self.fresh.get(("circle", district), TOPICS, load)
-
-
-async def district_of(conn: AsyncConnection, where: str) -> str:
-    """The district a request is about: the first six digits of its area, or the only
-    district there is when it names none."""
-    if len(where) >= 6:
-        return where[:6]
-    cur = await conn.execute("SELECT code FROM areas WHERE level = 'district' AND code LIKE %s "
-                             "ORDER BY code", [where + "%"])
-    codes = [r[0] for r in await cur.fetchall()]
-    if len(codes) != 1:
-        raise InvalidInput(f"within: name a district (one of {', '.join(codes) or 'none'})")
-    return str(codes[0])

@@ -12,6 +12,7 @@ from psycopg import AsyncConnection
 
 from geo.circle.district import Category, DistrictCircle, Places
 from geo.db.queries.network import EDGES, edges_from_rows
+from geo.errors import InvalidInput
 
 REACH_M = 1500  # facilities this far outside the district still serve its edge
 CATEGORIES = """
@@ -32,6 +33,31 @@ WHERE b.community_code LIKE %(prefix)s
 ORDER BY b.id
 """
 STATEMENTS = (EDGES, CATEGORIES, FACILITIES, BUILDINGS)
+DISTRICTS = """
+SELECT DISTINCT district_code FROM walk_edges WHERE district_code LIKE %s ORDER BY 1
+"""
+
+
+def chosen_district(where: str, with_network: list[str]) -> str:
+    """The district a request is about: the first six digits of its area, or, when it names
+    none, the only district that has a walk network (``with_network``: their codes)."""
+    if len(where) >= 6:
+        return where[:6]
+    if len(with_network) != 1:
+        raise InvalidInput("within: name a district with a walk network (one of "
+                           f"{', '.join(with_network) or 'none: import one first'})")
+    return with_network[0]
+
+
+def district_of(conn: psycopg.Connection, where: str) -> str:
+    found = [] if len(where) >= 6 else conn.execute(DISTRICTS, [where + "%"]).fetchall()
+    return chosen_district(where, [str(r[0]) for r in found])
+
+
+async def district_of_async(conn: AsyncConnection, where: str) -> str:
+    found = [] if len(where) >= 6 else await (await conn.execute(DISTRICTS, [where + "%"])
+                                              ).fetchall()
+    return chosen_district(where, [str(r[0]) for r in found])
 
 
 def _params(district: str) -> dict[str, Any]:
