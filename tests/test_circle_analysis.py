@@ -56,7 +56,7 @@ def test_an_isochrone_holds_exactly_the_reachable_parts_of_streets(
     inside = np.zeros_like(true, dtype=bool)
     for row, intervals in got.parts.items():
         for a, b in intervals:
-            inside[row] |= (SAMPLES >= a - 1e-9) & (SAMPLES <= b + 1e-9)
+            inside[row] |= np.logical_and(SAMPLES >= a - 1e-9, SAMPLES <= b + 1e-9)
     clear = np.abs(true - metres) > 1e-6  # samples not on the boundary itself
     assert np.array_equal(inside[clear], (true <= metres)[clear])
     assert 20 < inside.any(axis=1).sum() < len(graph.length)
