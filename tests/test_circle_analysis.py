@@ -54,9 +54,10 @@ def test_an_isochrone_holds_exactly_the_reachable_parts_of_streets(
     true[r0] = np.minimum(true[r0], origin.offset[0] + np.abs(SAMPLES - origin.t[0])
                           * graph.length[r0])
     inside = np.zeros_like(true, dtype=bool)
+    fractions = SAMPLES
     for row, intervals in got.parts.items():
         for a, b in intervals:
-            inside[row] |= np.logical_and(SAMPLES >= a - 1e-9, SAMPLES <= b + 1e-9)
+            inside[row] |= (fractions >= a - 1e-9) & (fractions <= b + 1e-9)
     clear = np.abs(true - metres) > 1e-6  # samples not on the boundary itself
     assert np.array_equal(inside[clear], (true <= metres)[clear])
     assert 20 < inside.any(axis=1).sum() < len(graph.length)
