@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import mapbox_vector_tile
 import psycopg
 import pytest
 
 from geo.circle.district import DistrictCircle, metres_per_minute
 from geo.db.queries.circle import read_circle
 from tests.conftest import eventually
+from tests.test_tiles import tile_of
 
 API = "/api/v1/service-circle"
 
@@ -228,3 +230,27 @@ def test_the_command_line_computes_stores_and_proposes(
         bad = _cli(demo_url, *args)
         assert bad.returncode == 1 and word in bad.stderr, bad.stderr
         assert "Traceback" not in bad.stderr
+
+
+def test_tiles_carry_each_buildings_minutes(live_server: str,
+                                            accounts: dict[str, dict[str, str]]) -> None:
+    leader = accounts["street_leader"]
+    doc = _ok(_get(live_server, leader, "tiles.json", profile="elderly"))
+    assert doc["minzoom"] == 12 and "market" in doc["vector_layers"][0]["fields"]
+    homes = {f["id"]: f for f in _ok(_get(live_server, leader, "buildings",
+                                          profile="elderly"))["features"]}
+    lon, lat = next(iter(homes.values()))["geometry"]["coordinates"]
+    z, x, y = tile_of(lon, lat, 15)
+    r = httpx.get(doc["tiles"][0].format(z=z, x=x, y=y), headers=_auth(leader), timeout=60)
+    assert r.status_code == 200 and "private" in r.headers["cache-control"]
+    features = mapbox_vector_tile.decode(r.content)["circle"]["features"]
+    assert features and all(f["properties"]["id"] in homes for f in features)
+    for f in features:
+        p, mine = f["properties"], homes[f["properties"]["id"]]["properties"]
+        assert {c: p.get(c) for c in mine["minutes"]} == mine["minutes"]
+        assert p["reached"] == sum(mine["within"].values())
+        assert p["basic_complete"] == mine["basic_complete"]
+        assert f["geometry"]["type"] == "Polygon"  # the footprint, cut to the tile
+    low = _get(live_server, leader, f"tiles/11/{x >> 4}/{y >> 4}.mvt")
+    assert low.status_code == 200 and low.content == b""
+    assert _get(live_server, {}, f"tiles/{z}/{x}/{y}.mvt").status_code == 401

@@ -1,7 +1,7 @@
 """The street dashboard /dashboard in Debian's headless Chromium against the real API: a street
 leader signs in and sees only their street, picks an indicator (the table of grids short of
 target matches the API and sorts), clicks a grid, switches to the issues heat map and its
-month slider, and downloads the report."""
+month slider, downloads the report, and reads the 一刻钟生活圈 layer (minutes, gap cells, isochrones from a click)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,18 @@ def _api(live_server: str, who: dict[str, str], path: str, **params: Any) -> dic
     return body
 
 
+def _signed_in(context: BrowserContext, live_server: str, who: dict[str, str]) -> Page:
+    page = context.new_page()
+    page.goto(f"{live_server}/dashboard")
+    page.wait_for_selector("#login[open]", timeout=60_000)
+    page.fill("#username", who["username"])
+    page.fill("#password", ACCOUNT_PASSWORD)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    _idle(page)
+    return page
+
+
 def _names(page: Page) -> list[str]:
     return page.eval_on_selector_all("#short-table tbody tr td:first-child",
                                      "tds => tds.map(t => t.textContent)")
@@ -48,14 +60,7 @@ def test_a_street_leader_reads_the_dashboard(context: BrowserContext, live_serve
                                             tmp_path: Path) -> None:
     leader = accounts["street_leader"]
     street = leader["scope"]
-    page = context.new_page()
-    page.goto(f"{live_server}/dashboard")
-    page.wait_for_selector("#login[open]", timeout=60_000)
-    page.fill("#username", leader["username"])
-    page.fill("#password", ACCOUNT_PASSWORD)
-    page.click("#login button[type=submit]")
-    page.wait_for_selector("body[data-ready]", timeout=60_000)
-    _idle(page)
+    page = _signed_in(context, live_server, leader)
     assert page.eval_on_selector_all("#street option", "os => os.map(o => o.value)") == [street]
 
     coverage = _api(live_server, leader, "/coverage", within=street)
@@ -110,3 +115,34 @@ def test_a_street_leader_reads_the_dashboard(context: BrowserContext, live_serve
     download.value.save_as(saved)
     html = saved.read_text(encoding="utf-8")
     assert "网格工作报告" in html and external_urls(html) == []
+
+
+def test_the_service_circle_layer_draws_minutes_gaps_and_isochrones(
+        context: BrowserContext, live_server: str, accounts: dict[str, dict[str, str]]) -> None:
+    leader = accounts["street_leader"]
+    street = leader["scope"]
+    page = _signed_in(context, live_server, leader)
+    page.check("input[name=layer][value=circle]")
+    page.wait_for_function("() => window.gridgovDash.state.circle !== null", timeout=60_000)
+    _idle(page)
+    assert page.is_visible("#circle-opts") and not page.is_visible("#time")
+    page.select_option("#circle-category", "market")
+    page.wait_for_function(
+        "() => window.gridgovDash.state.circle.category.code === 'market'", timeout=60_000)
+    _idle(page)
+    gaps = _api(live_server, leader, "/service-circle/gaps", category="market", within=street)
+    assert f"圈外 {gaps['buildings_outside']} 栋楼" in page.inner_text("#status")
+    assert "菜市场" in page.inner_text("#legend") and "10 分钟" in page.inner_text("#legend")
+    page.wait_for_function("() => window.gridgovDash.map.querySourceFeatures('gaps').length > 0",
+                           timeout=30_000)
+    page.evaluate("() => window.gridgovDash.map.jumpTo({zoom: 14.5})")
+    page.wait_for_function(
+        "() => window.gridgovDash.map.querySourceFeatures('circle', {sourceLayer: 'circle'})"
+        ".some(f => f.properties.market !== undefined)", timeout=60_000)
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.querySelector('#status').textContent"
+                           ".startsWith('等时圈')", timeout=60_000)
+    assert "15 分钟" in page.inner_text("#status")
+    assert page.evaluate("() => window.gridgovDash.map.querySourceFeatures('iso').length") > 0

@@ -11,16 +11,18 @@ import asyncio
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
-from api.auth import UserDep
+from api.auth import UserDep, caller
 from api.deps import SettingsDep, WithinDep
+from api.routers.tiles import MVT, base_url, bounds_of, tile_response
 from geo.access import narrowed, require
 from geo.auth import User
 from geo.circle import answers
+from geo.circle.cache import TOPICS as CIRCLE_TOPICS
 from geo.circle.cache import CircleCache
 from geo.circle.district import DistrictCircle
 from geo.circle.siting import propose
@@ -28,6 +30,10 @@ from geo.db.queries import coverage as coverage_q
 from geo.db.queries.circle import district_of_async
 from geo.errors import InvalidInput, NotFound
 from geo.h3cells import RESOLUTIONS
+from tiles import circle as circle_tiles
+from tiles.cache import TileCache
+from tiles.documents import thematic_url, tilejson_of
+from tiles.service import EMPTY, Statement, address, encoded
 
 router = APIRouter(prefix="/service-circle", tags=["service-circle"])
 GEOJSON = "application/geo+json"
@@ -55,6 +61,48 @@ async def _circle(request: Request, user: User | None, within: str | None
         district = await district_of_async(conn, where)
     cache: CircleCache = request.app.state.circle
     return await cache.get(district), where
+
+
+@router.get("/tiles.json", summary="TileJSON of the service-circle tiles (buildings with "
+            "their minutes to every category)")
+async def circle_tilejson(request: Request, user: UserDep, within: WithinDep = None,
+                          profile: Profile = None) -> Response:
+    request.app.state.settings.speed(profile)
+    circle, where = await _circle(request, user, within)
+    cache: TileCache = request.app.state.tile_cache
+    version = cache.version(CIRCLE_TOPICS)
+    url = thematic_url(base_url(request), "/api/v1/service-circle/tiles",
+                       {"within": where or None, "profile": profile, "v": version})
+    async with request.app.state.pool.connection() as conn:
+        bounds = await bounds_of(conn, where)
+    body = tilejson_of(circle_tiles.LAYER, "一刻钟便民服务圈：各楼栋步行分钟", url, version,
+                       bounds, circle_tiles.fields(circle), circle_tiles.MINZOOM)
+    return _json(body)
+
+
+@router.get("/tiles/{z}/{x}/{y}.mvt", summary="Buildings with their walking minutes as a "
+            "vector tile (from zoom 12)", response_class=Response,
+            responses={200: {"content": {MVT: {}}}})
+async def circle_tile(request: Request, z: Annotated[int, Path(ge=0)],
+                      x: Annotated[int, Path(ge=0)], y: Annotated[int, Path(ge=0)],
+                      within: WithinDep = None, profile: Profile = None,
+                      v: str | None = None) -> Response:
+    kmh = request.app.state.settings.speed(profile)
+    tile = address(z, x, y)
+    cache: TileCache = request.app.state.tile_cache
+    user = await caller(request)
+    if z < circle_tiles.MINZOOM:
+        require(user, "circle", "read")
+        return tile_response(request, EMPTY, False, shared=False)
+    circle, where = await _circle(request, user, within)
+
+    async def make() -> Statement:
+        return circle_tiles.SQL, circle_tiles.params(circle, kmh, where, tile)
+
+    key = ("circle", where, kmh, z, x, y)
+    found = await encoded(request.app.state.pool, cache, CIRCLE_TOPICS, key, make)
+    versioned = v == cache.version(CIRCLE_TOPICS) and cache.changes.listening
+    return tile_response(request, found, versioned, shared=False)
 
 
 def _category(circle: DistrictCircle, code: str) -> str:

@@ -9,7 +9,8 @@
   const { esc } = window.gridgov;
   const $ = (id) => document.getElementById(id);
   const state = { view: null, streets: [], street: null, coverage: null, indicator: null,
-    layer: "coverage", sort: { by: "gap", ascending: false }, months: [], heat: null };
+    layer: "coverage", sort: { by: "gap", ascending: false }, months: [], heat: null,
+    categories: [], circle: null };
 
   const setStatus = (text, bad) => {
     $("status").textContent = text;
@@ -80,8 +81,10 @@
     const key = state.indicator;
     const c = dm.showCoverage(state.view, state.coverage, key);
     panel.shortTable(state.coverage, key, state.sort, pick, resort);
-    dm.mode(state.view, state.layer === "coverage");
+    dm.mode(state.view, state.layer);
     $("time").hidden = state.layer !== "issues";
+    $("circle-opts").hidden = state.layer !== "circle";
+    if (state.layer === "circle") return circle();
     if (state.layer === "coverage") {
       const info = state.coverage.indicators[key];
       const note = c.target === null ? "无目标：按四分位着色" : `目标 ${c.most ? "≤" : "≥"} ${dm.fmt(c.target)}；红框：未达标`;
@@ -108,6 +111,36 @@
       + (state.layer === "issues" ? "；放大到 14 级以上显示平滑热力" : "");
     panel.legend(`${body.layer_zh}（每格）`, stops.map(([v, c]) => [c, `≥ ${v}`]), note);
     return `${body.layer_zh}：${body.features.length} 格`;
+  }
+
+  // The service circle of the chosen category: buildings by minutes, cells outside it.
+  async function circle() {
+    if (!state.categories.length) {
+      const body = await api.get(`/service-circle/categories?within=${state.street.code}`);
+      state.categories = body.categories.filter((c) => c.minutes !== null);
+      $("circle-category").innerHTML = state.categories.map((c) =>
+        `<option value="${esc(c.code)}">${esc(c.name_zh)}（${c.minutes} 分钟）</option>`).join("");
+    }
+    const category = state.categories.find((c) => c.code === $("circle-category").value);
+    const got = await window.dashCircle.show(state.view.map, api, state.street, category);
+    state.circle = { category, ...got };
+    const s = got.street ? got.street.categories[category.code] : null;
+    const pct = (v) => v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10}%`;
+    const note = s ? `步行可达 ${pct(s.share)} 户（直线 ${pct(s.share_straight)}）；`
+      + `红色虚线格：圈外 ${got.gaps.households_outside} 户` : "";
+    panel.legend(`${category.name_zh}：步行分钟（目标 ${category.minutes} 分钟）`, got.legend,
+      state.view.map.getZoom() < 12 ? `${note}；放大到 12 级显示楼栋` : note);
+    return `${category.name_zh}：圈外 ${got.gaps.buildings_outside} 栋楼`;
+  }
+
+  async function isochrone(e) {
+    if (state.layer !== "circle" || !state.street) return;
+    await run("计算等时圈", async () => {
+      const body = await window.dashCircle.isochrone(state.view.map, api, e.lngLat, state.street);
+      const parts = body.features.slice().reverse().map((f) =>
+        `${f.properties.minutes} 分钟 ${f.properties.households} 户`);
+      return `等时圈：${parts.join("，")}`;
+    });
   }
 
   function pick(code) {
@@ -172,9 +205,13 @@
     });
     $("month").addEventListener("change", () => run("读取民情", heat));
     state.view.map.on("moveend", () => {
-      if (state.layer !== "coverage" && state.coverage) run("读取热力", heat);
+      if (state.layer !== "coverage" && state.layer !== "circle" && state.coverage) {
+        run("读取热力", heat);
+      }
     });
     $("report").addEventListener("click", download);
+    $("circle-category").addEventListener("change", () => run("读取生活圈", circle));
+    state.view.map.on("click", isochrone);
   }
 
   start();
