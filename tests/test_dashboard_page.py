@@ -1,7 +1,8 @@
 """The street dashboard /dashboard in Debian's headless Chromium against the real API: a street
 leader signs in and sees only their street, picks an indicator (the table of grids short of
 target matches the API and sorts), clicks a grid, switches to the issues heat map and its
-month slider, downloads the report, and reads the 一刻钟生活圈 layer (minutes, gap cells, isochrones from a click)."""
+month slider, downloads the report, and reads the 一刻钟生活圈 layer (minutes, gap cells,
+isochrones from a click)."""
 
 from __future__ import annotations
 
