@@ -257,3 +257,37 @@ def test_an_edit_from_a_stale_copy_is_refused_and_the_page_reloads(
         version = c.execute("SELECT version FROM grid_layers WHERE id = %s",
                             (draft,)).fetchone()
     assert set(_grids(page)) == server_grids and version == (2,)
+
+
+def test_the_service_circle_tool_proposes_sites_on_the_map(context: BrowserContext, server: str,
+                                                          page_db: str) -> None:
+    community = _community(page_db)
+    page = context.new_page()
+    _sign_in(page, server, community)
+    page.click("#t-circle")
+    page.wait_for_function("() => document.querySelector('#circle-category').options.length > 0",
+                           timeout=60_000)
+    _idle(page)
+    assert page.is_visible("#circle-box") and page.get_attribute("#t-circle", "aria-pressed") \
+        == "true"
+    page.select_option("#circle-category", "supermarket")
+    _idle(page)
+    assert "分钟" in page.inner_text("#circle-legend")
+    page.fill("#circle-k", "2")
+    page.click("#circle-site")
+    page.wait_for_function("() => document.querySelectorAll('.site-marker').length === 2",
+                           timeout=120_000)
+    _idle(page)
+    with httpx.Client(base_url=server, timeout=120) as http:
+        token = http.post("/api/v1/auth/token", data={"username": "page_planner",
+                                                      "password": PASSWORD}).json()
+        body = http.post("/api/v1/service-circle/siting", json={
+            "category": "supermarket", "k": 2, "within": community},
+            headers={"Authorization": f"Bearer {token['access_token']}"}).json()
+    assert f"可覆盖 {body['households_added']} 户" in (page.text_content("#status") or "")
+    listed = page.eval_on_selector_all("#circle-sites li", "lis => lis.map(l => l.textContent)")
+    assert listed == [f"新增覆盖 {f['properties']['households']} 户（{f['properties']['buildings']}"
+                      " 栋）" for f in body["features"]]
+    page.click("#t-circle")
+    assert not page.is_visible("#circle-box")
+    assert page.eval_on_selector_all(".site-marker", "ms => ms.length") == 0

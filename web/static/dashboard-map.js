@@ -70,7 +70,7 @@
         paint: { "heatmap-weight": ["interpolate", ["linear"], ["get", "issues"], 0, 0, 20, 1],
           "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 14, 12, 18, 40],
           "heatmap-opacity": ["interpolate", ["linear"], ["zoom"], 14, 0, 15, 0.8] } });
-      window.dashCircle.setup(map);
+      window.circleLayer.setup(map);
       map.on("click", "coverage-fill", (e) => onGrid(e.features[0].properties.code));
       map.on("mouseenter", "coverage-fill", () => { map.getCanvas().style.cursor = "pointer"; });
       map.on("mouseleave", "coverage-fill", () => { map.getCanvas().style.cursor = ""; });
@@ -106,7 +106,7 @@
     view.map.setPaintProperty("coverage-line", "line-opacity", coverage ? 1 : 0.6);
     view.map.setLayoutProperty("heat-fill", "visibility", heat ? "visible" : "none");
     if (!heat) view.map.setLayoutProperty("issues-kernel", "visibility", "none");
-    window.dashCircle.visible(view.map, layer === "circle");
+    window.circleLayer.visible(view.map, layer === "circle");
     // the city's grids, coloured by households underneath, fade behind the buildings' minutes
     if (view.map.getLayer("grids-fill")) {
       view.map.setPaintProperty("grids-fill", "fill-opacity", layer === "circle" ? 0.1 : 0.45);

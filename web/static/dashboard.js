@@ -122,7 +122,7 @@
         `<option value="${esc(c.code)}">${esc(c.name_zh)}（${c.minutes} 分钟）</option>`).join("");
     }
     const category = state.categories.find((c) => c.code === $("circle-category").value);
-    const got = await window.dashCircle.show(state.view.map, api, state.street, category);
+    const got = await window.circleLayer.show(state.view.map, api, state.street, category);
     state.circle = { category, ...got };
     const s = got.street ? got.street.categories[category.code] : null;
     const pct = (v) => v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10}%`;
@@ -136,7 +136,7 @@
   async function isochrone(e) {
     if (state.layer !== "circle" || !state.street) return;
     await run("计算等时圈", async () => {
-      const body = await window.dashCircle.isochrone(state.view.map, api, e.lngLat, state.street);
+      const body = await window.circleLayer.isochrone(state.view.map, api, e.lngLat, state.street);
       const parts = body.features.slice().reverse().map((f) =>
         `${f.properties.minutes} 分钟 ${f.properties.households} 户`);
       return `等时圈：${parts.join("，")}`;

@@ -50,9 +50,13 @@
   ];
 
   function create(container, onReady) {
+    const token = window.staffApi.token;
     const map = new maplibregl.Map({ container, style: "/tiles/style.json",
       center: [109.2, 27.73], zoom: 12, attributionControl: false,
-      boxZoom: false });  // Shift+click adds a grid to the selection
+      boxZoom: false,  // Shift+click adds a grid to the selection
+      // the service circle's tiles are for signed-in staff
+      transformRequest: (url) => (url.includes("/service-circle/tiles/") && token()
+        ? { url, headers: { Authorization: `Bearer ${token()}` } } : { url }) });
     map.addControl(new maplibregl.NavigationControl(), "bottom-right");
     map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
     map.addControl(new maplibregl.AttributionControl({
@@ -66,6 +70,7 @@
       map.setLayoutProperty("grids-line", "visibility", "none");
       SOURCES.forEach((id) => map.addSource(id, { type: "geojson", data: EMPTY }));
       LAYERS.forEach((layer) => map.addLayer(layer));
+      window.circleLayer.setup(map);
       view.draw = startDraw(map);
       onReady(view);
     });

@@ -1,7 +1,7 @@
-// The dashboard's 一刻钟便民服务圈 layer: every building coloured by its walking minutes to
-// the chosen category (vector tiles of /api/v1/service-circle/tiles), the H3 cells of the
-// buildings outside its circle (/gaps), and a click on the map draws the 5/10/15-minute
-// isochrones from that place (/isochrone).
+// The 一刻钟便民服务圈 on a staff page's map (/dashboard, /plan): every building coloured by
+// its walking minutes to the chosen category (vector tiles of /api/v1/service-circle/tiles),
+// the H3 cells of the buildings outside its circle (/gaps), the 5/10/15-minute isochrones
+// from a place (/isochrone), and proposed new sites (POST /siting) as numbered markers.
 (function () {
   "use strict";
   const EMPTY = { type: "FeatureCollection", features: [] };
@@ -78,5 +78,18 @@
     return body;
   }
 
-  window.dashCircle = { setup, show, visible, isochrone };
+  // Proposed sites as numbered markers (HTML: the map needs no glyphs); earlier ones go.
+  let markers = [];
+  function sites(map, body) {
+    markers.forEach((m) => m.remove());
+    markers = body.features.map((f) => {
+      const el = document.createElement("div");
+      el.className = "site-marker";
+      el.textContent = String(f.properties.rank);
+      el.title = `第 ${f.properties.rank} 处：新增覆盖 ${f.properties.households} 户`;
+      return new maplibregl.Marker({ element: el }).setLngLat(f.geometry.coordinates).addTo(map);
+    });
+  }
+
+  window.circleLayer = { setup, show, visible, isochrone, sites };
 })();
