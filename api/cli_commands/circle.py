@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import psycopg
@@ -14,15 +15,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from api.cli import friendly
-from geo.circle import answers
-from geo.circle.district import DistrictCircle, metres_per_minute
-from geo.circle.siting import propose
-from geo.circle.store import store
 from geo.db.connect import database_url
-from geo.db.queries.circle import district_of, read_circle
-from geo.db.queries.coverage import AREAS
 from geo.errors import InvalidInput
 from geo.settings import get_settings
+
+if TYPE_CHECKING:
+    from geo.circle.district import DistrictCircle
+# The circle's modules (scipy, shapely, h3 …) are imported by the commands that use them, so
+# that every other gridgov command starts without them.
 
 app = typer.Typer(help="The 15-minute convenience-service circle (一刻钟便民服务圈).",
                   no_args_is_help=True)
@@ -31,6 +31,8 @@ Profile = typer.Option(None, "--profile", help="Walking speed profile (default, 
 
 
 def _load(within: str) -> tuple[psycopg.Connection, DistrictCircle, str]:
+    from geo.db.queries.circle import district_of, read_circle
+
     conn = psycopg.connect(database_url(get_settings()))
     district = district_of(conn, within)
     with Progress(console=Console(stderr=True), transient=True) as bar:
@@ -46,6 +48,9 @@ def _load(within: str) -> tuple[psycopg.Connection, DistrictCircle, str]:
 @friendly
 def compute(within: str = Within, profile: str | None = Profile) -> None:
     """Work a district out (every category: one pass each) and store it in building_walks."""
+    from geo.circle.district import metres_per_minute
+    from geo.circle.store import store
+
     kmh = get_settings().speed(profile)
     conn, circle, district = _load(within)
     table = Table("category", "名称", "min", "sites", "buildings in", "households in",
@@ -79,6 +84,9 @@ def coverage(within: str = Within, profile: str | None = Profile,
              level: str = typer.Option("community", help="grid, community or street")) -> None:
     """Per area: households, and the share with a complete basic circle on foot and in a
     straight line."""
+    from geo.circle import answers
+    from geo.db.queries.coverage import AREAS
+
     if level not in ("grid", "community", "street"):
         raise InvalidInput(f"--level: {level!r} is not one of grid, community, street")
     kmh = get_settings().speed(profile)
@@ -114,6 +122,9 @@ def siting(category: str = typer.Argument(..., help="A category of the circle (m
            geojson: Path | None = typer.Option(None, "--geojson", help="Also write the "
                                                "proposals to this GeoJSON file.")) -> None:
     """Propose k new sites that bring the most households outside the circle within it."""
+    from geo.circle import answers
+    from geo.circle.siting import propose
+
     kmh = get_settings().speed(profile)
     _, circle, _ = _load(within)
     if category not in circle.categories or circle.categories[category].minutes is None:
