@@ -16,6 +16,7 @@ from api.routers import (
     audit,
     auth,
     circle,
+    circle_tiles,
     coverage,
     drafts,
     export,
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tile_cache = TileCache(changes, settings.tile_cache_mb)
         app.state.fresh = FreshCache(pool, changes)  # values kept until their data change
         app.state.issue_cells = IssueCellCache(app.state.fresh)
-        app.state.circle = CircleCache(app.state.fresh)
+        app.state.circle = CircleCache(app.state.fresh, database_url(settings))
         try:
             yield
         finally:
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coverage.router, prefix="/api/v1")
     app.include_router(heatmap.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
+    app.include_router(circle_tiles.router, prefix="/api/v1")
     app.include_router(circle.router, prefix="/api/v1")
     app.include_router(drafts.router, prefix="/api/v1")
     app.include_router(generations.router, prefix="/api/v1")

@@ -11,11 +11,21 @@ import psycopg
 import pytest
 import shapely
 
+from geo.circle import siting
 from geo.circle.district import DistrictCircle, metres_per_minute
 from geo.circle.graph import Graph
 from geo.circle.isochrone import area, reach
-from geo.circle.siting import Coverage, node_coverage, point_coverage, propose, solve, useful
+from geo.circle.siting import (
+    Coverage,
+    greedy,
+    node_coverage,
+    point_coverage,
+    propose,
+    solve,
+    useful,
+)
 from geo.db.queries.circle import read_circle
+from geo.errors import InvalidInput
 from tests.test_circle_engine import oracle
 
 SAMPLES = np.linspace(0.0, 1.0, 21)
@@ -85,7 +95,8 @@ def test_siting_among_supplied_places_equals_brute_force(demo: DistrictCircle) -
     mine = np.flatnonzero(np.char.startswith(community, prefix))
     rng = np.random.default_rng(11)
     spots = demo.buildings.coords[rng.choice(mine, 10, replace=False)] + 0.0004
-    proposals, uncovered = propose(demo, "market", 3, 4.0, prefix, candidates=spots)
+    proposals, uncovered, exact = propose(demo, "market", 3, 4.0, prefix, candidates=spots)
+    assert exact
     demand = np.flatnonzero(uncovered)
     assert len(demand) > 20
     weights = demo.buildings.extra["households"][demand].astype(np.float64)
@@ -115,7 +126,8 @@ def test_siting_among_junctions_equals_brute_force_over_the_useful_ones(
                              15 * metres_per_minute(3.0))
     keep = useful(coverage)
     assert 3 < len(keep) < 400
-    chosen = solve(coverage, weights, 2)
+    chosen, exact = solve(coverage, weights, 2)
+    assert exact
     best = max(coverage.households(np.array(pair), weights)
                for pair in combinations(keep.tolist(), 2))
     assert coverage.households(chosen, weights) == best
@@ -124,3 +136,26 @@ def test_siting_among_junctions_equals_brute_force_over_the_useful_ones(
     sample = np.random.default_rng(5).choice(every, min(len(every), 60), replace=False)
     assert max(Coverage(coverage.matrix).households(np.array(pair), weights)
                for pair in combinations(sample.tolist(), 2)) <= best
+
+
+def test_siting_past_its_time_limit_answers_greedily_and_says_so(demo: DistrictCircle) -> None:
+    community = demo.buildings.extra["community"].astype(str)
+    mine = np.flatnonzero(np.char.startswith(community, sorted(set(community))[0])
+                          & ~demo.within("market", 4.0) & (demo.building_snaps.row >= 0))
+    weights = demo.buildings.extra["households"][mine].astype(np.float64)
+    coverage = node_coverage(demo.graph, demo.building_snaps.take(mine),
+                             10 * metres_per_minute(4.0))
+    exact, proven = solve(coverage, weights, 3)
+    rushed, proven_rushed = solve(coverage, weights, 3, time_limit=0.0)
+    assert proven and not proven_rushed and len(rushed) == 3
+    first = greedy(coverage, weights, 1)
+    assert coverage.households(first, weights) == max(
+        coverage.households(np.array([c]), weights) for c in range(coverage.matrix.shape[0]))
+    assert coverage.households(exact, weights) >= coverage.households(rushed, weights) > 0
+
+
+def test_siting_refuses_an_area_too_large_to_weigh(demo: DistrictCircle,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(siting, "MAX_DEMAND", 50)
+    with pytest.raises(InvalidInput, match="choose a street or a community"):
+        propose(demo, "market", 3, 4.0, "520602")

@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import h3
 import httpx
 import mapbox_vector_tile
 import psycopg
@@ -103,7 +104,37 @@ def test_gaps_hold_the_households_outside(live_server: str,
     assert sum(f["properties"]["households"] for f in gaps["features"]) == \
         gaps["households_outside"]
     assert sum(f["properties"]["buildings"] for f in gaps["features"]) == len(outside)
-    assert all(not f["properties"]["within"]["market"] for f in outside)
+    # each building outside lies in the cell it is counted in
+    cells = {f["properties"]["cell"] for f in gaps["features"]}
+    for f in outside[::11]:
+        lon, lat = f["geometry"]["coordinates"]
+        assert h3.latlng_to_cell(lat, lon, 9) in cells
+
+
+def test_a_grid_worker_sees_the_circle_of_their_grid(
+        live_server: str, accounts: dict[str, dict[str, str]], engine: DistrictCircle) -> None:
+    worker = accounts["grid_worker"]
+    grid = worker["scope"]
+    homes = _ok(_get(live_server, worker, "buildings"))["features"]
+    expected = {int(i) for i, g in zip(engine.buildings.ids, engine.buildings.extra["grid"],
+                                       strict=True) if g == grid}
+    assert {f["id"] for f in homes} == expected and expected
+    assert all(f["properties"]["grid"] == grid for f in homes)
+    gaps = _ok(_get(live_server, worker, "gaps", category="supermarket"))
+    assert gaps["within"] == grid and gaps["households_outside"] == sum(
+        f["properties"]["households"] for f in homes if not f["properties"]["within"]["supermarket"])
+    cover = _ok(_get(live_server, worker, "coverage", level="grid"))
+    assert [f["id"] for f in cover["features"]] == [grid]
+    assert cover["features"][0]["properties"]["households"] == sum(
+        f["properties"]["households"] for f in homes)
+    # an isochrone counts only the buildings the worker may see
+    lon, lat = homes[0]["geometry"]["coordinates"]
+    iso = _ok(_get(live_server, worker, "isochrone", lon=lon, lat=lat, minutes="15"))
+    everyone = _ok(_get(live_server, accounts["planner"], "isochrone", lon=lon, lat=lat,
+                        minutes="15"))
+    assert 0 < iso["features"][0]["properties"]["buildings"] <= len(homes)
+    assert everyone["features"][0]["properties"]["buildings"] > \
+        iso["features"][0]["properties"]["buildings"]
 
 
 def test_isochrones_from_a_facility_grow_with_time(
@@ -158,6 +189,10 @@ def test_a_market_added_where_siting_proposes_covers_what_it_said(
 def test_the_stored_walks_equal_the_served_ones(
         live_server: str, accounts: dict[str, dict[str, str]], conn: psycopg.Connection) -> None:
     homes = _ok(_get(live_server, accounts["admin"], "buildings", within="520602"))["features"]
+    # written in the background once the district is worked out
+    assert eventually(lambda: conn.execute(
+        "SELECT count(*) FROM building_walks WHERE category = 'pharmacy'").fetchone() == (
+        len(homes),), seconds=30)
     stored = dict(conn.execute("SELECT building_id, walk_m FROM building_walks "
                                "WHERE category = 'pharmacy'").fetchall())
     for f in homes[::37]:
@@ -236,7 +271,7 @@ def test_tiles_carry_each_buildings_minutes(live_server: str,
                                             accounts: dict[str, dict[str, str]]) -> None:
     leader = accounts["street_leader"]
     doc = _ok(_get(live_server, leader, "tiles.json", profile="elderly"))
-    assert doc["minzoom"] == 12 and "market" in doc["vector_layers"][0]["fields"]
+    assert doc["minzoom"] == 14 and "market" in doc["vector_layers"][0]["fields"]
     homes = {f["id"]: f for f in _ok(_get(live_server, leader, "buildings",
                                           profile="elderly"))["features"]}
     lon, lat = next(iter(homes.values()))["geometry"]["coordinates"]
@@ -251,6 +286,6 @@ def test_tiles_carry_each_buildings_minutes(live_server: str,
         assert p["reached"] == sum(mine["within"].values())
         assert p["basic_complete"] == mine["basic_complete"]
         assert f["geometry"]["type"] == "Polygon"  # the footprint, cut to the tile
-    low = _get(live_server, leader, f"tiles/11/{x >> 4}/{y >> 4}.mvt")
+    low = _get(live_server, leader, f"tiles/13/{x >> 2}/{y >> 2}.mvt")
     assert low.status_code == 200 and low.content == b""
     assert _get(live_server, {}, f"tiles/{z}/{x}/{y}.mvt").status_code == 401

@@ -146,4 +146,5 @@ def test_the_service_circle_layer_draws_minutes_gaps_and_isochrones(
     page.wait_for_function("() => document.querySelector('#status').textContent"
                            ".startsWith('等时圈')", timeout=60_000)
     assert "15 分钟" in page.inner_text("#status")
-    assert page.evaluate("() => window.gridgovDash.map.querySourceFeatures('iso').length") > 0
+    page.wait_for_function("() => window.gridgovDash.map.querySourceFeatures('iso').length > 0",
+                           timeout=30_000)  # and the areas are on the map

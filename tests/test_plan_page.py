@@ -273,6 +273,7 @@ def test_the_service_circle_tool_proposes_sites_on_the_map(context: BrowserConte
     page.select_option("#circle-category", "supermarket")
     _idle(page)
     assert "分钟" in page.inner_text("#circle-legend")
+    assert "步行 15 分钟内" in page.inner_text("#circle-note")  # the community's own figures
     page.fill("#circle-k", "2")
     page.click("#circle-site")
     page.wait_for_function("() => document.querySelectorAll('.site-marker').length === 2",

@@ -102,15 +102,39 @@ def test_a_coverage_tile_holds_exactly_the_grids_that_meet_it(
 
 
 def test_coverage_tiles_suppress_counts_of_people_for_the_analyst(
-        live_server: str, accounts: dict[str, dict[str, str]], conn: psycopg.Connection,
+        live_server: str, accounts: dict[str, dict[str, str]], demo_url: str,
         test_settings: Settings) -> None:
-    analyst, k = accounts["analyst"], test_settings.k_anonymity
-    zxy = tile_of(*_street_centre(conn, accounts["street_leader"]["scope"]), 13)
-    got = _tile(live_server, analyst, "coverage", zxy)
-    features = _geojson(live_server, analyst, "coverage", level="grid")
-    expected = {f["id"]: _flat(f["properties"]) for f in features["features"]}
-    for code, props in got.items():
-        assert props == pytest.approx(expected[code])
+    """A grid left with two current volunteers: the admin's tile says 2, the analyst's tile
+    carries no volunteer count and no indicator made from it."""
+    admin, analyst, k = accounts["admin"], accounts["analyst"], test_settings.k_anonymity
+    with psycopg.connect(demo_url, autocommit=True) as c:
+        code, gid = c.execute(
+            "SELECT g.code, g.id FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
+            "WHERE l.theme = 'unified' AND l.status = 'active' AND g.code LIKE '520602%' "
+            "ORDER BY g.code DESC LIMIT 1").fetchone()  # type: ignore[misc]
+        lon, lat = c.execute("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface("
+                             "geom)) FROM grids WHERE id = %s", (gid,)).fetchone()  # type: ignore[misc]
+        roles = c.execute(
+            "SELECT r.id, r.valid_to FROM role_assignments r LEFT JOIN buildings b "
+            "ON b.id = r.building_id WHERE r.role = 'volunteer' AND coalesce(r.grid_id, "
+            "b.grid_id) = %s AND r.valid_from <= current_date AND (r.valid_to IS NULL OR "
+            "r.valid_to >= current_date) ORDER BY r.person_id", (gid,)).fetchall()
+        assert len(roles) > k
+        zxy = tile_of(lon, lat, 14)
+        c.execute("UPDATE role_assignments SET valid_to = current_date - 1 WHERE id = ANY(%s)",
+                  ([rid for rid, _ in roles[2:]],))
+        try:
+            assert eventually(lambda: _tile(live_server, admin, "coverage", zxy)[code].get(
+                "n_volunteers") == 2, seconds=10)
+            theirs = _tile(live_server, analyst, "coverage", zxy)
+        finally:
+            for rid, valid_to in roles[2:]:
+                c.execute("UPDATE role_assignments SET valid_to = %s WHERE id = %s",
+                          (valid_to, rid))
+    mine = theirs[code]
+    assert "n_volunteers" not in mine and "volunteers_per_building" not in mine
+    assert "volunteers_per_building_pass" not in mine and mine["n_buildings"] > 0
+    for props in theirs.values():
         for key in ("n_residents", "n_volunteers", "n_party_members", "n_in_service"):
             assert props.get(key, 0) == 0 or props[key] >= k
 

@@ -13,14 +13,15 @@ from typing import Any
 import numpy as np
 from psycopg.types.json import Jsonb
 
-from geo.circle.district import DistrictCircle, metres_per_minute
+from geo.circle.answers import Figures
+from geo.circle.district import DistrictCircle
 from tiles.heat import lonlat_box
-from tiles.registry import BUFFER, TILE_EXTENT
+from tiles.registry import BUFFER, TILE_EXTENT, WORLD_M
 from tiles.sql import TileAddress
 
 LAYER = "circle"
-NEAR = 0.25  # of a tile: footprints reach this far beyond their points, at any zoom ≥ 12
-MINZOOM = 12
+NEAR, NEAR_M = 0.25, 150.0  # buildings this far (of a tile, or metres) beyond the tile
+MINZOOM = 14  # as the city's buildings layer
 SQL = f"""
 WITH tile_box AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env), f AS (
     SELECT ST_AsMVTGeom(coalesce(b.footprint_3857, ST_Transform(b.geom, 3857)), tile_box.env,
@@ -43,21 +44,15 @@ def fields(circle: DistrictCircle) -> dict[str, str]:
 def params(circle: DistrictCircle, kmh: float, prefix: str, tile: TileAddress
            ) -> dict[str, Any]:
     b = circle.buildings
-    w, s, e, n = lonlat_box(tile, NEAR)
-    community = b.extra["community"].astype(str)
+    tile_m = WORLD_M / (1 << tile.z)
+    w, s, e, n = lonlat_box(tile, max(NEAR, NEAR_M / tile_m))
     near = np.flatnonzero((b.lon >= w) & (b.lon <= e) & (b.lat >= s) & (b.lat <= n)
-                          & np.char.startswith(community, prefix))
-    per_minute = metres_per_minute(kmh)
-    codes = [c.code for c in circle.circle()]
-    minutes = {c: circle.walk(c)[0][near] / per_minute for c in codes}
-    inside = {c: circle.within(c, kmh)[near] for c in codes}
-    complete = circle.basic_complete(kmh)[near]
+                          & circle.in_area(prefix))
+    f = Figures.of(circle, kmh, near)
     values = {}
     for k, i in enumerate(near.tolist()):
-        props: dict[str, Any] = {c: round(float(minutes[c][k]), 1) for c in codes
-                                 if np.isfinite(minutes[c][k])}
-        props.update(households=int(b.extra["households"][i]),
-                     reached=sum(bool(inside[c][k]) for c in codes),
-                     basic_complete=bool(complete[k]))
+        props: dict[str, Any] = {c: m for c, m in f.minutes_of(k).items() if m is not None}
+        props.update(households=int(b.extra["households"][i]), reached=int(f.reached[k]),
+                     basic_complete=bool(f.complete[k]))
         values[str(int(b.ids[i]))] = props
     return {"z": tile.z, "x": tile.x, "y": tile.y, "values": Jsonb(values), "name": LAYER}

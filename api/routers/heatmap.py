@@ -17,6 +17,7 @@ from api.auth import UserDep, caller
 from api.deps import ConnDep, SettingsDep, WithinDep
 from api.routers.tiles import MVT, base_url, bounds_of, tile_response
 from geo.access import narrowed, require, role_of
+from geo.db.fresh import FreshCache
 from geo.db.queries import heatmap as q
 from geo.heatmap import LAYER_ZH, HeatQuery, collection
 from geo.issue_cells import IssueCellCache
@@ -64,30 +65,35 @@ def heat_args(
 HeatArgsDep = Annotated[HeatArgs, Depends(heat_args)]
 
 
-async def _rows(request: Request, query: HeatQuery, where: str, floor: int,
-                conn: AsyncConnection | None = None) -> list[tuple[int, int]]:
-    """(cell, count) rows: issues from memory, people by SQL (on ``conn``, or on a pooled
-    connection taken for it)."""
+async def _rows(request: Request, query: HeatQuery, where: str, floor: int
+                ) -> list[tuple[int, int]]:
+    """(cell, count) rows: issues from memory, people by SQL, kept until buildings or people
+    change (tiles ask for the same rows again and again)."""
     issues: IssueCellCache = request.app.state.issue_cells
     if query.layer == "issues":
         return (await issues.get()).counts(query.res, where, floor, query.categories,
                                            query.statuses, query.since, query.until)
     await issues.buildings_filled()
-    if conn is not None:
-        return await q.cell_counts(conn, query.layer, query.res, where, floor)
-    async with request.app.state.pool.connection() as own:
-        return await q.cell_counts(own, query.layer, query.res, where, floor)
+    fresh: FreshCache = request.app.state.fresh
+    day = date.today()
+
+    async def load(conn: AsyncConnection) -> list[tuple[int, int]]:
+        return await q.cell_counts(conn, query.layer, query.res, where, floor, day)
+
+    rows: list[tuple[int, int]] = await fresh.get(
+        ("heat", query.layer, query.res, where, floor, day), ("buildings", "people"), load)
+    return rows
 
 
 @router.get("/heatmap", summary="Counts per H3 hexagon (resolution 7–10) of residents, party "
             "members, volunteers or resident issues (GeoJSON)")
-async def get_heatmap(request: Request, conn: ConnDep, settings: SettingsDep, user: UserDep,
+async def get_heatmap(request: Request, settings: SettingsDep, user: UserDep,
                       within: WithinDep, args: HeatArgsDep) -> Response:
     require(user, "heatmap", "read")
     query = args.query(9)
     where = narrowed(user, within)
     floor = suppression_floor(role_of(user), settings.k_anonymity)
-    rows = await _rows(request, query, where, floor, conn)
+    rows = await _rows(request, query, where, floor)
     return Response(to_json(collection(rows, query, where, floor)),
                     media_type="application/geo+json")
 

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from shapely import STRtree
 
 from geo.circle.graph import Floats, Graph, Ints, Snaps
+from geo.errors import InvalidInput
 from geo.lookup.index import EdgeSnapper, Frame, points_at
 from geo.network import Edges
 
@@ -87,6 +88,25 @@ class DistrictCircle:
         self.of_category = {code: np.flatnonzero(kinds == code) for code in self.categories}
         self._walk: dict[str, tuple[Floats, Ints]] = {}
         self._straight: dict[str, Floats] = {}
+        self.community = buildings.extra.get("community", np.array([], dtype=object)
+                                             ).astype(str)
+        self.grid = np.array([g or "" for g in buildings.extra.get("grid", [])], dtype=str)
+
+    def in_area(self, prefix: str) -> npt.NDArray[np.bool_]:
+        """Buildings in the area ``prefix``: a district, street or community code (or a
+        prefix of one) by the building's community, a grid code (15 digits, beginning with
+        its community's) by the building's grid."""
+        if len(prefix) > 12:
+            return np.char.startswith(self.grid, prefix)
+        return np.char.startswith(self.community, prefix)
+
+    def category(self, code: str) -> Category:
+        """A category of the circle (with a walking threshold); 422 naming the known ones."""
+        found = self.categories.get(code)
+        if found is None or found.minutes is None:
+            known = ", ".join(c.code for c in self.circle())
+            raise InvalidInput(f"category: {code!r} is not a category of the circle ({known})")
+        return found
 
     def snap(self, coords: Floats) -> Snaps:
         return snap(self.snapper, self.rows, np.asarray(coords, dtype=np.float64).reshape(-1, 2))

@@ -21,8 +21,11 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.circle.district import DistrictCircle, metres_per_minute
 from geo.circle.graph import Floats, Graph, Ints, Snaps
+from geo.errors import InvalidInput
 
 CHUNK_CELLS = 8_000_000  # distances held at once (64 MB of float64)
+DOMINANCE_ROWS = 2_000  # candidates whose overlaps with all others are held at once
+MAX_DEMAND = 5_000  # buildings outside the circle one siting may weigh
 Mask = npt.NDArray[np.bool_]
 
 
@@ -83,18 +86,38 @@ def useful(coverage: Coverage) -> Ints:
     m = coverage.matrix[keep].tocsr()
     m.data[:] = 1.0
     sizes = np.diff(m.indptr)
-    overlap = (m @ m.T).tocoo()
-    inside = (overlap.data == sizes[overlap.row]) & (sizes[overlap.col] > sizes[overlap.row])
-    return np.delete(keep, np.unique(overlap.row[inside]))
+    dominated = []
+    for start in range(0, len(keep), DOMINANCE_ROWS):  # overlaps of a block at a time
+        overlap = (m[start:start + DOMINANCE_ROWS] @ m.T).tocoo()
+        row = overlap.row + start
+        inside = (overlap.data == sizes[row]) & (sizes[overlap.col] > sizes[row])
+        dominated.append(row[inside])
+    return np.delete(keep, np.unique(np.concatenate(dominated))) if dominated else keep
+
+
+def greedy(coverage: Coverage, weights: Floats, k: int) -> Ints:
+    """Up to k candidates, each the one adding the most weight to those before it."""
+    m = coverage.matrix.tocsr()
+    left = weights.astype(np.float64).copy()
+    chosen: list[int] = []
+    for _ in range(k):
+        gain = m @ left
+        best = int(np.argmax(gain))
+        if gain[best] <= 0:
+            break
+        chosen.append(best)
+        left[m.indices[m.indptr[best]:m.indptr[best + 1]]] = 0.0
+    return np.array(chosen, dtype=np.int64)
 
 
 def solve(coverage: Coverage, weights: Floats, k: int,
-          time_limit: float = 20.0) -> Ints:
-    """The k candidates covering the most weight (fewer if fewer cover anyone), exactly
-    (within ``time_limit`` seconds; HiGHS's best so far after that)."""
+          time_limit: float = 20.0) -> tuple[Ints, bool]:
+    """The k candidates covering the most weight (fewer if fewer cover anyone), and whether
+    that is proven best: exactly, by HiGHS, within ``time_limit`` seconds; after that its
+    best so far, or the greedy choice if it has none."""
     keep = useful(coverage)
     if len(keep) <= k:
-        return keep
+        return keep, True
     # points reached by the same candidates are one demand of their summed weight
     groups = list(_rows_alike(coverage.matrix[keep].T).values())
     a = coverage.matrix[keep].T.tocsr()[[g[0] for g in groups]]  # demands × candidates
@@ -109,8 +132,12 @@ def solve(coverage: Coverage, weights: Floats, k: int,
                   constraints=[LinearConstraint(link, -np.inf, 0), LinearConstraint(count, k, k)],
                   options={"time_limit": time_limit})
     if result.x is None:
-        raise RuntimeError(f"siting found no solution: {result.message}")
-    return keep[np.flatnonzero(result.x[:nc] > 0.5)]
+        return greedy(coverage, weights, k), False
+    found = keep[np.flatnonzero(result.x[:nc] > 0.5)]
+    fallback = greedy(coverage, weights, k)
+    if coverage.households(fallback, weights) > coverage.households(found, weights):
+        return fallback, False  # a time limit stopped HiGHS short of the greedy choice
+    return found, bool(result.status == 0)
 
 
 def in_order(coverage: Coverage, chosen: Ints, weights: Floats
@@ -162,20 +189,20 @@ class Proposal:
 
 
 def propose(circle: DistrictCircle, category: str, k: int, kmh: float, prefix: str = "",
-            candidates: Floats | None = None) -> tuple[list[Proposal], Mask]:
-    """Up to ``k`` new sites for ``category`` covering the most households of buildings
-    (community code starting with ``prefix``) outside its circle at ``kmh``; candidates
-    are the network's nodes, or ``candidates`` (lon, lat rows). Also which buildings were
-    uncovered to begin with."""
-    threshold = circle.categories[category].minutes
-    if threshold is None:
-        raise ValueError(f"{category} has no walking threshold")
-    radius = threshold * metres_per_minute(kmh)
-    community = circle.buildings.extra["community"].astype(str)
+            candidates: Floats | None = None) -> tuple[list[Proposal], Mask, bool]:
+    """Up to ``k`` new sites for ``category`` covering the most households of buildings of
+    the area ``prefix`` outside its circle at ``kmh``; candidates are the network's junctions,
+    or ``candidates`` (lon, lat rows). Also which buildings were outside to begin with, and
+    whether the answer is proven best."""
+    radius = circle.category(category).minutes * metres_per_minute(kmh)  # type: ignore[operator]
     households = circle.buildings.extra["households"].astype(np.float64)
-    uncovered = (~circle.within(category, kmh) & np.char.startswith(community, prefix)
+    uncovered = (~circle.within(category, kmh) & circle.in_area(prefix)
                  & (households > 0) & (circle.building_snaps.row >= 0))
     demand = np.flatnonzero(uncovered)
+    if len(demand) > MAX_DEMAND:
+        raise InvalidInput(f"within: {len(demand):,} buildings are outside the {category} "
+                           f"circle here, more than one siting weighs ({MAX_DEMAND:,}); "
+                           "choose a street or a community")
     points = circle.building_snaps.take(demand)
     if candidates is None:
         coverage, where = node_coverage(circle.graph, points, radius), circle.graph.node_lonlat
@@ -183,6 +210,6 @@ def propose(circle: DistrictCircle, category: str, k: int, kmh: float, prefix: s
         where = np.asarray(candidates, dtype=np.float64).reshape(-1, 2)
         coverage = point_coverage(circle.graph, circle.snap(where), points, radius)
     weights = households[demand]
-    chosen = solve(coverage, weights, k)
+    chosen, exact = solve(coverage, weights, k)
     return [Proposal(c, float(where[c, 0]), float(where[c, 1]), round(gain), count)
-            for c, gain, count in in_order(coverage, chosen, weights)], uncovered
+            for c, gain, count in in_order(coverage, chosen, weights)], uncovered, exact

@@ -1,6 +1,7 @@
 """Writing a district's walks to ``building_walks`` and ``circle_runs`` (migration 0008):
 one transaction per district, under an advisory lock so that two processes working the same
-district out never interleave their rows."""
+district out never interleave their rows (the server does it in the background, the CLI
+in the foreground)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from psycopg import AsyncConnection
 
 from geo.circle.district import DistrictCircle
 
@@ -52,13 +52,3 @@ def store(conn: psycopg.Connection, district: str, circle: DistrictCircle) -> No
             for row in rows(circle):
                 copy.write_row(row)
         conn.execute(RUN, _run(circle, district))
-
-
-async def store_async(conn: AsyncConnection, district: str, circle: DistrictCircle) -> None:
-    async with conn.transaction():
-        await conn.execute(LOCK, [district])
-        await conn.execute(CLEAR, [circle.buildings.ids.tolist()])
-        async with conn.cursor().copy(COPY) as copy:
-            for row in rows(circle):
-                await copy.write_row(row)
-        await conn.execute(RUN, _run(circle, district))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -35,10 +36,11 @@ class _Entry:
 
 class FreshCache:
     def __init__(self, pool: AsyncConnectionPool, changes: Changes,
-                 unheard_seconds: float = 2.0) -> None:
+                 unheard_seconds: float = 2.0, max_entries: int = 256) -> None:
         self.pool, self.changes, self.unheard_seconds = pool, changes, unheard_seconds
+        self.max_entries = max_entries  # the least recently used go beyond this
         self.loads = 0  # values loaded so far (tests and logs read it)
-        self._entries: dict[Hashable, _Entry] = {}
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._locks: dict[Hashable, asyncio.Lock] = {}
 
     def _fresh(self, entry: _Entry | None, topics: tuple[str, ...]) -> bool:
@@ -55,6 +57,7 @@ class FreshCache:
         """The value under ``key``, current for ``topics``; ``load`` makes it when it is not."""
         entry = self._entries.get(key)
         if self._fresh(entry, topics):
+            self._entries.move_to_end(key)
             return entry.value  # type: ignore[union-attr]
         async with self._locks.setdefault(key, asyncio.Lock()):
             entry = self._entries.get(key)
@@ -65,6 +68,12 @@ class FreshCache:
             async with self.pool.connection() as conn:
                 value = await load(conn)
             self._entries[key] = _Entry(stamp, time.monotonic(), value, seen)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                old, _ = self._entries.popitem(last=False)
+                lock = self._locks.get(old)
+                if lock is not None and not lock.locked():
+                    del self._locks[old]
             self.loads += 1
             # Values are long-lived and free of reference cycles (refcounting frees a
             # replaced one): keep the cyclic collector from walking their objects each pass.

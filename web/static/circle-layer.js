@@ -8,6 +8,7 @@
   const STEPS = [[0.5, "#1a9850"], [1, "#a6d96a"], [1.5, "#fdae61"], [Infinity, "#d7191c"]];
   const NONE = "#bbbbbb";
   const ISO = { 15: 0.12, 10: 0.18, 5: 0.26 };
+  const MINZOOM = 14;  // as the service's tiles
 
   function setup(map) {
     map.addSource("iso", { type: "geojson", data: EMPTY });
@@ -21,6 +22,15 @@
       paint: { "line-color": "#b00020", "line-width": 1.5, "line-dasharray": [2, 1.5] } });
   }
 
+  // The categories of the circle (with a threshold), filled into a <select>.
+  async function categories(api, code, select) {
+    const body = await api.get(`/service-circle/categories?within=${code}`);
+    const found = body.categories.filter((c) => c.minutes !== null);
+    select.innerHTML = found.map((c) => `<option value="${window.gridgov.esc(c.code)}">`
+      + `${window.gridgov.esc(c.name_zh)}（${c.minutes} 分钟）</option>`).join("");
+    return found;
+  }
+
   // The buildings' tile layer for a street (added once per street: its URL names the area).
   let shown = null;
   function buildings(map, street) {
@@ -30,7 +40,7 @@
       map.removeSource("circle");
     }
     shown = street;
-    map.addSource("circle", { type: "vector", minzoom: 12, maxzoom: 16,
+    map.addSource("circle", { type: "vector", minzoom: MINZOOM, maxzoom: 16,
       tiles: [`${location.origin}/api/v1/service-circle/tiles/{z}/{x}/{y}.mvt?within=${street}`] });
     map.addLayer({ id: "circle-fill", source: "circle", "source-layer": "circle", type: "fill",
       paint: { "fill-color": NONE, "fill-opacity": 0.85, "fill-outline-color": "#555" } },
@@ -62,12 +72,23 @@
     map.setPaintProperty("circle-fill", "fill-color", colours(category.code, category.minutes));
     visible(map, true);
     const q = new URLSearchParams({ within: street.code });
+    const level = street.code.length >= 12 ? "community" : "street";
     const [gaps, cover] = await Promise.all([
       api.get(`/service-circle/gaps?category=${category.code}&${q}`),
-      api.get(`/service-circle/coverage?level=street&${q}`)]);
+      api.get(`/service-circle/coverage?level=${level}&${q}`)]);
     map.getSource("gaps").setData(gaps);
     const mine = cover.features[0] ? cover.features[0].properties : null;
-    return { gaps, street: mine, legend: legend(category.minutes) };
+    return { gaps, area: mine, legend: legend(category.minutes) };
+  }
+
+  // What the map shows, in a line: households within on foot and in a straight line, and
+  // the households outside (the dashed cells); a hint to zoom in for the buildings.
+  function note(map, got, category) {
+    const s = got.area ? got.area.categories[category.code] : null;
+    const pct = (v) => v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10}%`;
+    const text = s ? `步行 ${category.minutes} 分钟内 ${pct(s.share)} 户（直线 `
+      + `${pct(s.share_straight)}）；红色虚线格：圈外 ${got.gaps.households_outside} 户` : "";
+    return map.getZoom() < MINZOOM ? `${text}；放大到 ${MINZOOM} 级显示楼栋` : text;
   }
 
   async function isochrone(map, api, lngLat, street) {
@@ -91,5 +112,5 @@
     });
   }
 
-  window.circleLayer = { setup, show, visible, isochrone, sites };
+  window.circleLayer = { setup, categories, show, note, visible, isochrone, sites };
 })();

@@ -116,20 +116,14 @@
   // The service circle of the chosen category: buildings by minutes, cells outside it.
   async function circle() {
     if (!state.categories.length) {
-      const body = await api.get(`/service-circle/categories?within=${state.street.code}`);
-      state.categories = body.categories.filter((c) => c.minutes !== null);
-      $("circle-category").innerHTML = state.categories.map((c) =>
-        `<option value="${esc(c.code)}">${esc(c.name_zh)}（${c.minutes} 分钟）</option>`).join("");
+      state.categories = await window.circleLayer.categories(api, state.street.code,
+        $("circle-category"));
     }
     const category = state.categories.find((c) => c.code === $("circle-category").value);
     const got = await window.circleLayer.show(state.view.map, api, state.street, category);
     state.circle = { category, ...got };
-    const s = got.street ? got.street.categories[category.code] : null;
-    const pct = (v) => v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10}%`;
-    const note = s ? `步行可达 ${pct(s.share)} 户（直线 ${pct(s.share_straight)}）；`
-      + `红色虚线格：圈外 ${got.gaps.households_outside} 户` : "";
     panel.legend(`${category.name_zh}：步行分钟（目标 ${category.minutes} 分钟）`, got.legend,
-      state.view.map.getZoom() < 12 ? `${note}；放大到 12 级显示楼栋` : note);
+      window.circleLayer.note(state.view.map, got, category));
     return `${category.name_zh}：圈外 ${got.gaps.buildings_outside} 栋楼`;
   }
 

@@ -33,18 +33,11 @@
 
   async function show() {
     if (!categories.length) {
-      const body = await api.get(`/service-circle/categories?within=${community().code}`);
-      categories = body.categories.filter((c) => c.minutes !== null);
-      $("circle-category").innerHTML = categories.map((c) =>
-        `<option value="${esc(c.code)}">${esc(c.name_zh)}（${c.minutes} 分钟）</option>`).join("");
+      categories = await layer.categories(api, community().code, $("circle-category"));
     }
     const category = chosen();
     const got = await layer.show(plan().map, api, community(), category);
-    const s = got.street ? got.street.categories[category.code] : null;
-    $("circle-note").textContent = s
-      ? `步行 ${category.minutes} 分钟内 ${Math.round(s.share * 1000) / 10}% 户（直线 `
-        + `${Math.round(s.share_straight * 1000) / 10}%）；红色虚线格：圈外 ${got.gaps.households_outside} 户`
-      : "";
+    $("circle-note").textContent = layer.note(plan().map, got, category);
     $("circle-legend").innerHTML = got.legend.map(([colour, label]) =>
       `<li><i style="background:${colour}"></i>${esc(label)}</li>`).join("");
     $("circle-sites").innerHTML = "";

@@ -99,3 +99,18 @@ async def areas(conn: AsyncConnection, level: str, within: str, geometry: bool =
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(AREAS, {"level": level, "within": within + "%", "geometry": geometry})
         return await cur.fetchall()
+
+
+GRIDS = """
+SELECT g.code, g.name, CASE WHEN %(geometry)s THEN ST_AsGeoJSON(g.geom, 7)::text END AS geometry
+FROM grids g JOIN grid_layers l ON l.id = g.layer_id
+WHERE l.theme = 'unified' AND l.status = 'active' AND g.code LIKE %(within)s ORDER BY g.code
+"""
+
+
+async def grids(conn: AsyncConnection, within: str, geometry: bool = True
+                ) -> list[dict[str, Any]]:
+    """The active unified grids of an area (code prefix): code, name and outline."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(GRIDS, {"within": within + "%", "geometry": geometry})
+        return await cur.fetchall()
