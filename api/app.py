@@ -25,6 +25,7 @@ from api.routers import (
     health,
     heatmap,
     lookup,
+    merges,
     ogc,
     pages,
     reports,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router, prefix="/api/v1")
     app.include_router(circle_tiles.router, prefix="/api/v1")
     app.include_router(circle.router, prefix="/api/v1")
+    app.include_router(merges.router, prefix="/api/v1")
     app.include_router(drafts.router, prefix="/api/v1")
     app.include_router(generations.router, prefix="/api/v1")
     app.include_router(export.router, prefix="/api/v1")

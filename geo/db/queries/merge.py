@@ -1,0 +1,44 @@
+"""What the overlay of grid layers reads, in bulk: the active grids of the chosen themes that
+meet an area, the area's communities and its buildings (points, households)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection
+
+THEMES = "SELECT DISTINCT theme FROM grid_layers WHERE status = 'active' ORDER BY theme"
+GRIDS = """
+SELECT l.theme, g.code, ST_AsBinary(g.geom)
+FROM grids g JOIN grid_layers l ON l.id = g.layer_id
+WHERE l.status = 'active' AND l.theme = ANY(%(themes)s)
+  AND (%(within)s = '' OR ST_Relate(g.geom, (SELECT geom FROM areas WHERE code = %(within)s),
+                                    'T********'))  -- interiors meet: not a neighbour
+ORDER BY l.theme, g.code
+"""
+# every community of the district (a grid reaching into a neighbouring one is not outside),
+# and which are the area's own (its gaps are counted there)
+COMMUNITIES = """
+SELECT code, ST_AsBinary(geom), code LIKE %(prefix)s FROM areas
+WHERE level = 'community' AND code LIKE %(district)s ORDER BY code
+"""
+BUILDINGS = """
+SELECT id, ST_AsBinary(geom), households FROM buildings
+WHERE community_code LIKE %(prefix)s ORDER BY id
+"""
+
+
+async def themes(conn: AsyncConnection) -> list[str]:
+    cur = await conn.execute(THEMES)
+    return [str(r[0]) for r in await cur.fetchall()]
+
+
+async def read(conn: AsyncConnection, within: str, chosen: list[str]
+               ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    params = {"themes": chosen, "within": within, "prefix": within + "%",
+              "district": within[:6] + "%"}
+    out = []
+    for sql in (GRIDS, COMMUNITIES, BUILDINGS):
+        cur = await conn.execute(sql, params)
+        out.append(await cur.fetchall())
+    return out[0], out[1], out[2]
