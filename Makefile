@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test setup system system-test lint bench bench-circle bench-heatmap bench-lookup bench-regrid bench-tiles clean-db
+.PHONY: run test setup system system-test lint bench bench-circle bench-heatmap bench-lookup bench-merge bench-regrid bench-tiles clean-db
 
 run: system setup
 	$(BIN)/gridgov db up
@@ -76,6 +76,9 @@ bench: setup
 # stored issues next to reading and binning them per request (a minute; more the first time).
 bench-circle: system setup
 	$(BIN)/python bench/circle.py
+
+bench-merge: system setup
+	$(BIN)/python bench/merge.py
 
 bench-heatmap: system setup
 	$(BIN)/python bench/heatmap.py

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 import shapely
 
+from geo.merge.crosswalk import as_csv, crosswalk
 from geo.merge.overlay import Layer, compare, coverage, homes, intersect, report
 
 SLIVER = 200.0
@@ -158,3 +159,41 @@ def test_the_overlay_report_over_http(live_server: str, accounts: dict[str, dict
         assert bad.status_code == 422 and word in bad.text, bad.text
     assert _get(live_server, {}).status_code == 401
     assert _get(live_server, leader, within="520603").status_code == 404
+
+
+def test_the_crosswalk_shares_sum_to_one_per_grid(case: Any) -> None:
+    (a, _, _, d), households, _, _ = case
+    rows = crosswalk(d, a, households)
+    assert [(r["old"], r["new"], r["area_m2"]) for r in rows] == [
+        ("D1", "A1", 2500.0), ("D1", "A2", 25.0), ("D2", "A2", 2475.0), ("D2", None, 500.0)]
+    for grid in ("D1", "D2"):
+        mine = [r for r in rows if r["old"] == grid]
+        assert sum(r["area_share"] for r in mine) == pytest.approx(1.0)
+        assert sum(r["household_share"] or 0 for r in mine) == pytest.approx(1.0)
+    assert {r["new"]: r["households"] for r in rows if r["old"] == "D1"} == {"A1": 15, "A2": 0}
+    back = crosswalk(a, d, households)  # the other way
+    assert {(r["old"], r["new"]) for r in back} == {("A1", "D1"), ("A2", "D1"), ("A2", "D2")}
+    text = as_csv(rows, "D", "A")
+    assert text.startswith("\ufeffD网格,A网格") and "（未覆盖）" in text
+
+
+def test_the_crosswalk_over_http(live_server: str, accounts: dict[str, dict[str, str]]) -> None:
+    planner = accounts["planner"]
+    headers = {"Authorization": planner["Authorization"]}
+    url = f"{live_server}/api/v1/merges/crosswalk"
+    body = httpx.get(url, params={"from": "综治", "to": "unified"}, headers=headers,
+                     timeout=120).json()
+    per_old: dict[str, float] = {}
+    for r in body["rows"]:
+        per_old[r["old"]] = per_old.get(r["old"], 0.0) + r["area_share"]
+    assert len(per_old) > 100 and all(abs(v - 1) < 1e-4 for v in per_old.values())
+    back = httpx.get(url, params={"from": "unified", "to": "综治"}, headers=headers,
+                     timeout=120).json()
+    there = {(r["old"], r["new"]) for r in body["rows"] if r["new"]}
+    assert there == {(r["new"], r["old"]) for r in back["rows"] if r["new"]}
+    got = httpx.get(url, params={"from": "综治", "to": "unified", "format": "csv"},
+                    headers=headers, timeout=120)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    assert len(got.text.strip().splitlines()) == len(body["rows"]) + 1
+    bad = httpx.get(url, params={"to": "unified"}, headers=headers, timeout=60)
+    assert bad.status_code == 422 and "from" in bad.text
