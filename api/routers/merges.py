@@ -9,33 +9,44 @@ import asyncio
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+import shapely
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from psycopg import AsyncConnection
+from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
-from api.auth import UserDep
+from api.auth import UserDep, client_of
 from api.deps import ConnDep, SettingsDep, WithinDep
 from geo.access import narrowed, require
+from geo.auth import User
 from geo.db.queries import merge as q
 from geo.errors import InvalidInput
 from geo.merge.crosswalk import as_csv, crosswalk
 from geo.merge.inputs import Inputs, inputs
 from geo.merge.overlay import report
+from geo.merge.unify import unify
+from geo.plan import drafts
+from geo.plan.model import Rules
 
 router = APIRouter(prefix="/merges", tags=["merges"])
 
 
 
 
-async def _inputs(conn: AsyncConnection, where: str, chosen: list[str], name: str) -> Inputs:
+async def _inputs(conn: AsyncConnection, user: User | None, where: str, chosen: list[str],
+                  name: str) -> Inputs:
     """The layers ``chosen`` (validated: active, at least two different), the communities
     and the buildings of the area, in metres."""
     known = await q.themes(conn)
+    for t in chosen:
+        if t.startswith("draft:") and t[6:].isdigit():  # a draft the caller may read
+            await drafts.draft_for(conn, user, int(t[6:]), write=False)
+            known.append(t)
     unknown = [t for t in chosen if t not in known]
     if unknown:
-        raise InvalidInput(f"{name}: no active layer {', '.join(unknown)}; active: "
-                           f"{', '.join(known)}")
+        raise InvalidInput(f"{name}: no active layer {', '.join(unknown)} (nor a draft:<id>); "
+                           f"active: {', '.join(known)}")
     if len(set(chosen)) < 2:
         raise InvalidInput(f"{name}: name at least two different layers")
     chosen = list(dict.fromkeys(chosen))
@@ -55,7 +66,7 @@ async def overlay(conn: ConnDep, settings: SettingsDep, user: UserDep, within: W
     where = narrowed(user, within)
     chosen = [t.strip() for t in (layers or ",".join(await q.themes(conn))).split(",")
               if t.strip()]
-    found = await _inputs(conn, where, chosen, "layers")
+    found = await _inputs(conn, user, where, chosen, "layers")
     body = await asyncio.to_thread(report, found.layers, found.communities, found.own,
                                    found.households, settings.plan_sliver_m2)
     body.update(within=where or None, epsg=found.epsg, sliver_m2=settings.plan_sliver_m2)
@@ -75,7 +86,7 @@ async def get_crosswalk(
     where = narrowed(user, within)
     if not old:
         raise InvalidInput("from: name the layer to map (e.g. 综治)")
-    found = await _inputs(conn, where, [old, new], "from, to")
+    found = await _inputs(conn, user, where, [old, new], "from, to")
     a, b = found.layers
     rows = await asyncio.to_thread(crosswalk, a, b, found.households)
     if format == "csv":
@@ -84,3 +95,48 @@ async def get_crosswalk(
                                  f"{quote(f'crosswalk-{old}-{new}.csv')}"})
     return Response(to_json({"from": old, "to": new, "within": where or None, "rows": rows}),
                     media_type="application/json")
+
+
+class MergeRequest(BaseModel):
+    scope: str = Field(pattern=r"^\d{9}(\d{3})?$", description="a street (9) or community (12)")
+    layers: list[str] = Field(min_length=1, max_length=12, description="departmental layers "
+                              "by priority: the first one's boundaries are kept where they "
+                              "satisfy the rules")
+    households_min: int | None = Field(default=None, ge=0)
+    households_max: int | None = Field(default=None, ge=1)
+    seed: int = Field(default=0, ge=0)
+    note: str | None = Field(default=None, max_length=400)
+
+
+@router.post("", status_code=201, summary="Merge departmental layers into a draft of unified "
+             "grids (nested in communities, households in range, contiguous, compact)")
+async def merge(request: Request, conn: ConnDep, user: UserDep, settings: SettingsDep,
+                body: MergeRequest) -> Response:
+    rules = Rules.from_settings(settings, households_min=body.households_min,
+                                households_max=body.households_max)
+    if rules.households_min > rules.households_max:
+        raise InvalidInput("households_min: must not exceed households_max")
+    known = await q.themes(conn)
+    unknown = [t for t in body.layers if t not in known or t == "unified"]
+    if unknown:
+        raise InvalidInput(f"layers: {', '.join(unknown)} is not an active departmental layer "
+                           f"({', '.join(t for t in known if t != 'unified')})")
+    order = list(dict.fromkeys(body.layers))
+    grids, _, _ = await q.read(conn, body.scope, order)
+    rank = {t: i for i, t in enumerate(order)}
+    sources = [(t, str(code), shapely.from_wkb(bytes(wkb)))
+               for t, code, wkb in sorted(grids, key=lambda g: (rank[g[0]], g[1]))]
+    client = client_of(request)
+    async with conn.transaction():  # the draft and its merge, or nothing
+        draft_id = await drafts.open_draft(conn, user, client, "unified", body.scope,
+                                           body.note or f"多网合一：{'、'.join(order)}",
+                                           action="open_merge")
+        network = await drafts.network_of(conn, user, draft_id)
+        # the draft was opened just now, in this transaction: nobody else has edited it
+        result = await drafts.edit(conn, user, client, draft_id, {"*"}, [], "merge",
+                                   {"layers": order, "households_min": rules.households_min,
+                                    "households_max": rules.households_max,
+                                    "seed": body.seed},
+                                   unify(sources, network, body.seed), rules)
+    return Response(to_json({**result, "layers": order, "sources": len(sources)}),
+                    status_code=201, media_type="application/json")

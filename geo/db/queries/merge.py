@@ -8,10 +8,13 @@ from typing import Any
 from psycopg import AsyncConnection
 
 THEMES = "SELECT DISTINCT theme FROM grid_layers WHERE status = 'active' ORDER BY theme"
+# a layer is an active theme, or a draft named "draft:<id>" (a merge's result, say)
 GRIDS = """
-SELECT l.theme, g.code, ST_AsBinary(g.geom)
+SELECT CASE WHEN l.status = 'draft' THEN 'draft:' || l.id ELSE l.theme END, g.code,
+       ST_AsBinary(g.geom)
 FROM grids g JOIN grid_layers l ON l.id = g.layer_id
-WHERE l.status = 'active' AND l.theme = ANY(%(themes)s)
+WHERE ((l.status = 'active' AND l.theme = ANY(%(themes)s))
+       OR (l.status = 'draft' AND 'draft:' || l.id = ANY(%(themes)s)))
   AND (%(within)s = '' OR ST_Relate(g.geom, (SELECT geom FROM areas WHERE code = %(within)s),
                                     'T********'))  -- interiors meet: not a neighbour
 ORDER BY l.theme, g.code

@@ -1,0 +1,105 @@
+"""多网合一, the unified layer (geo.merge.unify, POST /api/v1/merges): a hand-made case with
+a known answer, and a street of the demo city merged through the API into a draft that
+passes validation, keeps every household and maps every old grid through the crosswalk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import psycopg
+import shapely
+
+from geo.merge.unify import unify
+from geo.plan.cells import locate
+from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
+
+X0, Y0 = 109.20, 27.70
+STEP = 0.0004  # about 40 m
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+    return shapely.box(X0 + x0 * STEP, Y0 + y0 * STEP, X0 + x1 * STEP, Y0 + y1 * STEP)
+
+
+def test_a_hand_made_case_keeps_the_priority_grid_in_range_and_redivides_the_rest() -> None:
+    """A community of 10 × 5 steps, three buildings of 15 households in every column.
+    Priority layer P: a left grid (x 0–4) holding 180 households, a right grid (x 4–10)
+    holding 270. Layer Q: one grid over all of it. Range 100–200: P's left grid is kept as it
+    is, its right grid is divided in two of 135."""
+    community = "520602001001"
+    bound = box(0, 0, 10, 5)
+    buildings = [PlanBuilding(id=i + 1, point=shapely.Point(X0 + (x + 0.5) * STEP,
+                                                            Y0 + (y + 0.5) * STEP),
+                              households=15, grid=1, community_code=community)
+                 for i, (x, y) in enumerate((x, y) for x in range(10) for y in range(0, 5, 2))]
+    old = PlanGrid(key=1, code=community + "001", name="第1网格", kind="base",
+                   dedicated_type=None, community_code=community, geom=bound)
+    scope = Scope(community, 4545, {community: bound}, [old], buildings)
+    sources = [("P", "P1", box(0, 0, 4, 5)), ("P", "P2", box(4, 0, 10, 5)),
+               ("Q", "Q1", box(-1, -1, 11, 6))]
+    rules = Rules(households_min=100, households_max=200)
+    result = unify(sources)(scope, rules)
+    assert result.removed == {1} and len(result.created) == 3
+    grids = {g.key: g for g in result.grids}
+    held: dict[int, int] = {}
+    for b in buildings:
+        key = result.assignment[b.id]
+        assert key is not None and grids[key].geom.covers(b.point)
+        held[key] = held.get(key, 0) + b.households
+    assert sorted(held.values()) == [135, 135, 180]
+    assert sum(held.values()) == 15 * len(buildings)  # every household kept
+    kept = [g for g in grids.values() if g.geom.equals_exact(box(0, 0, 4, 5), 1e-9)
+            or g.geom.normalize().equals(box(0, 0, 4, 5).normalize())]
+    assert len(kept) == 1 and held[kept[0].key] == 180  # P1 as it was
+    union = shapely.union_all([g.geom for g in grids.values()])
+    assert abs(union.area - bound.area) < 1e-12 and all(
+        bound.buffer(1e-9).covers(g.geom) for g in grids.values())
+    assert all(not g.locked for g in grids.values())
+    assert all(g.lineage == (1,) for g in grids.values())
+    assert locate(buildings, list(grids.values())) == result.assignment
+
+
+def _post(live_server: str, who: dict[str, str], **body: Any) -> httpx.Response:
+    return httpx.post(f"{live_server}/api/v1/merges", json=body, timeout=300,
+                      headers={"Authorization": who["Authorization"]})
+
+
+def test_a_street_merged_through_the_api(live_server: str, accounts: dict[str, dict[str, str]],
+                                         demo_url: str) -> None:
+    planner, street = accounts["planner"], accounts["street_leader"]["scope"]
+    auth = {"Authorization": planner["Authorization"]}
+
+    def drafts() -> int:
+        with psycopg.connect(demo_url) as c:
+            return int(c.execute("SELECT count(*) FROM grid_layers WHERE status = 'draft'"
+                                 ).fetchone()[0])  # type: ignore[index]
+
+    before = drafts()
+    bad = _post(live_server, planner, scope=street, layers=["综治", "消防"])
+    assert bad.status_code == 422 and "消防" in bad.text and drafts() == before
+    r = _post(live_server, planner, scope=street, layers=["综治", "城管", "应急"])
+    assert r.status_code == 201, r.text
+    body = r.json()
+    draft = body["draft"]
+    try:
+        assert drafts() == before + 1 and body["errors"] == 0
+        with psycopg.connect(demo_url) as c:
+            households = c.execute("SELECT sum(households) FROM buildings WHERE community_code "
+                                   "LIKE %s", (street + "%",)).fetchone()[0]  # type: ignore[index]
+        assert body["metrics"]["draft"]["households"] == households  # nothing lost
+        assert body["metrics"]["draft"]["within_range"] >= 0.8
+        cross = httpx.get(f"{live_server}/api/v1/merges/crosswalk", headers=auth, timeout=120,
+                          params={"from": "综治", "to": f"draft:{draft}", "within": street}
+                          ).json()
+        shares: dict[str, float] = {}
+        for row in cross["rows"]:
+            shares[row["old"]] = shares.get(row["old"], 0.0) + row["area_share"]
+        assert shares and all(abs(v - 1) < 1e-4 for v in shares.values())
+        audit = httpx.get(f"{live_server}/api/v1/audit", params={"action": "merge"},
+                          headers={"Authorization": accounts["admin"]["Authorization"]},
+                          timeout=60)
+        assert audit.status_code == 200 and str(draft) in audit.text
+    finally:
+        httpx.delete(f"{live_server}/api/v1/drafts/{draft}", timeout=60,
+                     headers={**auth, "If-Match": "*"})
