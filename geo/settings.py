@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     walk_profiles: dict[str, float] = Field(
         default_factory=lambda: {"elderly": 3.0}, description="Other walking speeds (km/h) by "
         "name, for the service circle's ?profile= (the default profile is walk_speed_kmh).")
+    merge_workers_max: int = Field(default=8, ge=1, description="多网合一: a unified grid with "
+                                   "more grid workers proposed than this is flagged.")
     isochrone_buffer_m: float = Field(default=25.0, gt=0, le=200, description="Isochrones: "
                                       "metres either side of a reachable street.")
     rate_limit_per_minute: int = Field(default=120, description="Public requests per client "

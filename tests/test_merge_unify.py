@@ -96,6 +96,7 @@ def test_a_street_merged_through_the_api(live_server: str, accounts: dict[str, d
         for row in cross["rows"]:
             shares[row["old"]] = shares.get(row["old"], 0.0) + row["area_share"]
         assert shares and all(abs(v - 1) < 1e-4 for v in shares.values())
+        _check_people(live_server, accounts, demo_url, draft, street)
         audit = httpx.get(f"{live_server}/api/v1/audit", params={"action": "merge"},
                           headers={"Authorization": accounts["admin"]["Authorization"]},
                           timeout=60)
@@ -103,3 +104,38 @@ def test_a_street_merged_through_the_api(live_server: str, accounts: dict[str, d
     finally:
         httpx.delete(f"{live_server}/api/v1/drafts/{draft}", timeout=60,
                      headers={**auth, "If-Match": "*"})
+
+
+def _check_people(live_server: str, accounts: dict[str, dict[str, str]], demo_url: str,
+                  draft: int, street: str) -> None:
+    """Every current role on the street's old unified grids is proposed once per person on
+    the unified grid that took most of the old grid's households; names only for roles
+    that may read people, and that read is audited."""
+    url = f"{live_server}/api/v1/merges/{draft}/people"
+    planner = httpx.get(url, headers={"Authorization": accounts["planner"]["Authorization"]},
+                        timeout=300).json()
+    leader = httpx.get(url, headers={"Authorization": accounts["street_leader"][
+        "Authorization"]}, timeout=300).json()
+    assert not planner["names_shown"] and all(p["name"] is None for p in planner["people"])
+    assert leader["names_shown"] and all(p["name"] for p in leader["people"])
+    with psycopg.connect(demo_url) as c:
+        held = c.execute(
+            "SELECT r.person_id, r.role, g.code FROM role_assignments r JOIN grids g ON "
+            "g.id = r.grid_id JOIN grid_layers l ON l.id = g.layer_id WHERE l.status = "
+            "'active' AND l.theme = 'unified' AND g.code LIKE %s AND r.valid_from <= "
+            "current_date AND (r.valid_to IS NULL OR r.valid_to >= current_date)",
+            (street + "%",)).fetchall()
+        codes = {r[0] for r in c.execute("SELECT code FROM grids WHERE layer_id = %s",
+                                         (draft,)).fetchall()}
+    people = {p["person_id"]: p for p in leader["people"]}
+    assert len(people) == len(leader["people"]) == len({h[0] for h in held})
+    for person_id, role, grid in held:
+        duty = [d for d in people[person_id]["duties"] if d["from"] == grid and d["role"] == role]
+        assert len(duty) == 1 and duty[0]["to"] in codes
+    staffed = {d["to"] for p in leader["people"] for d in p["duties"]
+               if d["role"].startswith("grid_worker")}
+    assert {f["grid"] for f in leader["flags"] if f["problem"] == "no_grid_worker"} == \
+        codes - staffed
+    with psycopg.connect(demo_url) as c:
+        assert c.execute("SELECT count(*) FROM audit_log WHERE action = 'read_people' AND "
+                         "object_id = %s", (str(draft),)).fetchone() == (1,)

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 import shapely
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
@@ -18,15 +18,18 @@ from pydantic_core import to_json
 
 from api.auth import UserDep, client_of
 from api.deps import ConnDep, SettingsDep, WithinDep
-from geo.access import narrowed, require
+from geo.access import PERSONAL_ROLES, narrowed, require, role_of
 from geo.auth import User
+from geo.db.audit import record_async
 from geo.db.queries import merge as q
 from geo.errors import InvalidInput
 from geo.merge.crosswalk import as_csv, crosswalk
 from geo.merge.inputs import Inputs, inputs
 from geo.merge.overlay import report
+from geo.merge.people import destination, proposal
 from geo.merge.unify import unify
 from geo.plan import drafts
+from geo.plan.drafts import actor_of
 from geo.plan.model import Rules
 
 router = APIRouter(prefix="/merges", tags=["merges"])
@@ -140,3 +143,31 @@ async def merge(request: Request, conn: ConnDep, user: UserDep, settings: Settin
                                    unify(sources, network, body.seed), rules)
     return Response(to_json({**result, "layers": order, "sources": len(sources)}),
                     status_code=201, media_type="application/json")
+
+
+@router.get("/{draft_id}/people", summary="Who takes which unified grid: every current role on "
+            "an old grid proposed on the unified grid that took most of its households")
+async def people(request: Request, conn: ConnDep, user: UserDep, settings: SettingsDep,
+                 draft_id: Annotated[int, Path(ge=1)]) -> Response:
+    require(user, "plans", "read")
+    layer = await drafts.draft_for(conn, user, draft_id, write=False)
+    scope = layer["draft_scope"]
+    target = f"draft:{draft_id}"
+    moves: dict[str, str | None] = {}
+    new_grids: list[str] = []
+    for theme in await q.themes(conn):
+        found = await _inputs(conn, user, scope, [theme, target], "layers")
+        old, new = found.layers
+        rows = await asyncio.to_thread(crosswalk, old, new, found.households)
+        moves.update({f"{theme}/{g}": to for g, to in destination(rows).items()})
+        new_grids = new.codes
+    body = proposal(await q.roles(conn, scope), moves, new_grids, settings.merge_workers_max)
+    if role_of(user) in PERSONAL_ROLES:  # names are personal data: read, and audited
+        await record_async(conn, actor_of(user), "read_people", "grid_layer", str(draft_id),
+                           {"people": len(body["people"]), "purpose": "merge"},
+                           client_of(request))
+    else:
+        for person in body["people"]:
+            person["name"] = None
+    body.update(draft=draft_id, scope=scope, names_shown=role_of(user) in PERSONAL_ROLES)
+    return Response(to_json(body), media_type="application/json")

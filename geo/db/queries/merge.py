@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.rows import dict_row
 
 THEMES = "SELECT DISTINCT theme FROM grid_layers WHERE status = 'active' ORDER BY theme"
 # a layer is an active theme, or a draft named "draft:<id>" (a merge's result, say)
@@ -45,3 +46,21 @@ async def read(conn: AsyncConnection, within: str, chosen: list[str]
         cur = await conn.execute(sql, params)
         out.append(await cur.fetchall())
     return out[0], out[1], out[2]
+
+
+ROLES = """
+SELECT r.person_id, p.name, r.role, l.theme AS layer, g.code AS grid
+FROM role_assignments r JOIN people p ON p.id = r.person_id
+JOIN grids g ON g.id = r.grid_id JOIN grid_layers l ON l.id = g.layer_id
+WHERE l.status = 'active'
+  AND r.valid_from <= current_date AND (r.valid_to IS NULL OR r.valid_to >= current_date)
+  AND ST_Relate(g.geom, (SELECT geom FROM areas WHERE code = %(scope)s), 'T********')
+ORDER BY r.person_id, r.role, g.code
+"""
+
+
+async def roles(conn: AsyncConnection, scope: str) -> list[dict[str, Any]]:
+    """The current roles held on active grids of any layer that meet the area ``scope``."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(ROLES, {"scope": scope})
+        return await cur.fetchall()
