@@ -76,6 +76,11 @@ def test_a_street_merged_through_the_api(live_server: str, accounts: dict[str, d
                                  ).fetchone()[0])  # type: ignore[index]
 
     before = drafts()
+    assert _post(live_server, {"Authorization": ""}, scope=street, layers=["综治"]
+                 ).status_code == 401
+    analyst = httpx.post(f"{live_server}/api/v1/merges", json={"scope": street, "layers": [
+        "综治"]}, headers={"X-API-Key": accounts["analyst"]["X-API-Key"]}, timeout=60)
+    assert analyst.status_code == 403  # reading plans is not redrawing them
     bad = _post(live_server, planner, scope=street, layers=["综治", "消防"])
     assert bad.status_code == 422 and "消防" in bad.text and drafts() == before
     r = _post(live_server, planner, scope=street, layers=["综治", "城管", "应急"])

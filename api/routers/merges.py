@@ -115,6 +115,7 @@ class MergeRequest(BaseModel):
              "grids (nested in communities, households in range, contiguous, compact)")
 async def merge(request: Request, conn: ConnDep, user: UserDep, settings: SettingsDep,
                 body: MergeRequest) -> Response:
+    require(user, "plans", "write")
     rules = Rules.from_settings(settings, households_min=body.households_min,
                                 households_max=body.households_max)
     if rules.households_min > rules.households_max:
@@ -156,6 +157,8 @@ async def people(request: Request, conn: ConnDep, user: UserDep, settings: Setti
     moves: dict[str, str | None] = {}
     new_grids: list[str] = []
     for theme in await q.themes(conn):
+        if not await q.meets(conn, theme, scope):
+            continue  # a departmental layer that does not reach this scope
         found = await _inputs(conn, user, scope, [theme, target], "layers")
         old, new = found.layers
         rows = await asyncio.to_thread(crosswalk, old, new, found.households)

@@ -64,3 +64,18 @@ async def roles(conn: AsyncConnection, scope: str) -> list[dict[str, Any]]:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(ROLES, {"scope": scope})
         return await cur.fetchall()
+
+
+MEETS = """
+SELECT EXISTS (SELECT 1 FROM grids g JOIN grid_layers l ON l.id = g.layer_id
+               WHERE l.status = 'active' AND l.theme = %(theme)s
+                 AND ST_Relate(g.geom, (SELECT geom FROM areas WHERE code = %(scope)s),
+                               'T********'))
+"""
+
+
+async def meets(conn: AsyncConnection, theme: str, scope: str) -> bool:
+    """Whether any active grid of ``theme`` has ground inside the area ``scope``."""
+    cur = await conn.execute(MEETS, {"theme": theme, "scope": scope})
+    row = await cur.fetchone()
+    return bool(row and row[0])
