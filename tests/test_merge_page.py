@@ -90,6 +90,8 @@ def test_a_planner_merges_a_street_through_the_page(context: BrowserContext, ser
     assert len(page.query_selector_all("#crosswalk tbody tr")) == len(cross["rows"])
     assert "人员调整建议" in page.inner_text("#result")
 
+    with httpx.Client(base_url=server, timeout=300) as http:
+        proposed = http.get(f"/api/v1/merges/{merged['draft']}/people", headers=auth).json()
     page.click("#activate")
     page.wait_for_function("() => document.querySelector('#status').textContent"
                            ".startsWith('已启用')", timeout=120_000)
@@ -97,3 +99,13 @@ def test_a_planner_merges_a_street_through_the_page(context: BrowserContext, ser
         status = c.execute("SELECT status FROM grid_layers WHERE id = %s",
                            (merged["draft"],)).fetchone()
     assert status == ("active",)
+    # activation moved every current role on the street's old unified grids exactly where
+    # the people proposal said it would go
+    with psycopg.connect(merge_db) as c:
+        now = {(r[0], r[1], r[2]) for r in c.execute(
+            "SELECT r.person_id, r.role, g.code FROM role_assignments r JOIN grids g ON "
+            "g.id = r.grid_id WHERE g.layer_id = %s AND r.valid_from <= current_date AND "
+            "(r.valid_to IS NULL OR r.valid_to >= current_date)", (merged["draft"],))}
+    duties = [(p["person_id"], d) for p in proposed["people"] for d in p["duties"]
+              if d["layer"] == "unified"]
+    assert duties and all((pid, d["role"], d["to"]) in now for pid, d in duties)
