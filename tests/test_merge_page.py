@@ -57,9 +57,13 @@ def test_a_planner_merges_a_street_through_the_page(context: BrowserContext, ser
     street = page.eval_on_selector("#street", "s => s.value")
     layers = page.eval_on_selector_all("#layers input", "is => is.map(i => i.value)")
     assert sorted(layers) == ["城管", "应急", "综治"]
+    page.uncheck(f"#layers input[value='{layers[1]}']")
     page.click("#layers button[data-up='2']")  # the last layer moves up one
     moved = page.eval_on_selector_all("#layers input", "is => is.map(i => i.value)")
     assert moved == [layers[0], layers[2], layers[1]]
+    ticked = page.eval_on_selector_all("#layers input", "is => is.map(i => i.checked)")
+    assert ticked == [True, True, False]  # the unticked layer stays out when moved
+    page.check(f"#layers input[value='{layers[1]}']")
 
     page.click("#analyse")
     page.wait_for_selector("#conflicts li", timeout=120_000)
@@ -92,6 +96,13 @@ def test_a_planner_merges_a_street_through_the_page(context: BrowserContext, ser
 
     with httpx.Client(base_url=server, timeout=300) as http:
         proposed = http.get(f"/api/v1/merges/{merged['draft']}/people", headers=auth).json()
+    with psycopg.connect(merge_db) as c:  # who held what on the street's unified grids
+        held = c.execute(
+            "SELECT r.person_id, r.role, g.code FROM role_assignments r JOIN grids g ON "
+            "g.id = r.grid_id JOIN grid_layers l ON l.id = g.layer_id WHERE l.status = "
+            "'active' AND l.theme = 'unified' AND g.code LIKE %s AND r.valid_from <= "
+            "current_date AND (r.valid_to IS NULL OR r.valid_to >= current_date)",
+            (street + "%",)).fetchall()
     page.click("#activate")
     page.wait_for_function("() => document.querySelector('#status').textContent"
                            ".startsWith('已启用')", timeout=120_000)
@@ -100,12 +111,13 @@ def test_a_planner_merges_a_street_through_the_page(context: BrowserContext, ser
                            (merged["draft"],)).fetchone()
     assert status == ("active",)
     # activation moved every current role on the street's old unified grids exactly where
-    # the people proposal said it would go
+    # the people proposal said it would go (a planner sees no names nor ids: by grid)
+    assert all(p["person_id"] is None and p["name"] is None for p in proposed["people"])
+    goes = {d["from"]: d["to"] for p in proposed["people"] for d in p["duties"]
+            if d["layer"] == "unified"}
     with psycopg.connect(merge_db) as c:
         now = {(r[0], r[1], r[2]) for r in c.execute(
             "SELECT r.person_id, r.role, g.code FROM role_assignments r JOIN grids g ON "
             "g.id = r.grid_id WHERE g.layer_id = %s AND r.valid_from <= current_date AND "
             "(r.valid_to IS NULL OR r.valid_to >= current_date)", (merged["draft"],))}
-    duties = [(p["person_id"], d) for p in proposed["people"] for d in p["duties"]
-              if d["layer"] == "unified"]
-    assert duties and all((pid, d["role"], d["to"]) in now for pid, d in duties)
+    assert held and all((pid, role, goes[code]) in now for pid, role, code in held)

@@ -121,7 +121,11 @@ def _check_people(live_server: str, accounts: dict[str, dict[str, str]], demo_ur
                         timeout=300).json()
     leader = httpx.get(url, headers={"Authorization": accounts["street_leader"][
         "Authorization"]}, timeout=300).json()
-    assert not planner["names_shown"] and all(p["name"] is None for p in planner["people"])
+    assert not planner["names_shown"] and all(p["name"] is None and p["person_id"] is None
+                                              for p in planner["people"])
+    quiet = httpx.get(url, params={"names": "false"}, timeout=300, headers={
+        "Authorization": accounts["street_leader"]["Authorization"]}).json()
+    assert not quiet["names_shown"] and all(p["name"] is None for p in quiet["people"])
     assert leader["names_shown"] and all(p["name"] for p in leader["people"])
     with psycopg.connect(demo_url) as c:
         held = c.execute(

@@ -6,6 +6,7 @@ and the crosswalk between any two layers, both ways."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -18,11 +19,11 @@ from pydantic_core import to_json
 
 from api.auth import UserDep, client_of
 from api.deps import ConnDep, SettingsDep, WithinDep
-from geo.access import PERSONAL_ROLES, narrowed, require, role_of
+from geo.access import PERSONAL_ROLES, in_scope, narrowed, require, role_of
 from geo.auth import User
 from geo.db.audit import record_async
 from geo.db.queries import merge as q
-from geo.errors import InvalidInput
+from geo.errors import Forbidden, InvalidInput
 from geo.merge.crosswalk import as_csv, crosswalk
 from geo.merge.inputs import Inputs, inputs
 from geo.merge.overlay import report
@@ -91,6 +92,9 @@ async def get_crosswalk(
         raise InvalidInput("from: name the layer to map (e.g. 综治)")
     found = await _inputs(conn, user, where, [old, new], "from, to")
     a, b = found.layers
+    if where:  # the old grids as far as they lie in the area: their rest is not "uncovered"
+        area = shapely.union_all(found.communities[found.own])
+        a = replace(a, geoms=shapely.intersection(a.geoms, area))
     rows = await asyncio.to_thread(crosswalk, a, b, found.households)
     if format == "csv":
         return Response(as_csv(rows, old, new), media_type="text/csv; charset=utf-8",
@@ -116,6 +120,8 @@ class MergeRequest(BaseModel):
 async def merge(request: Request, conn: ConnDep, user: UserDep, settings: SettingsDep,
                 body: MergeRequest) -> Response:
     require(user, "plans", "write")
+    if not in_scope(user, body.scope):
+        raise Forbidden(f"scope: {body.scope} is outside your area")
     rules = Rules.from_settings(settings, households_min=body.households_min,
                                 households_max=body.households_max)
     if rules.households_min > rules.households_max:
@@ -130,6 +136,8 @@ async def merge(request: Request, conn: ConnDep, user: UserDep, settings: Settin
     rank = {t: i for i, t in enumerate(order)}
     sources = [(t, str(code), shapely.from_wkb(bytes(wkb)))
                for t, code, wkb in sorted(grids, key=lambda g: (rank[g[0]], g[1]))]
+    if not sources:
+        raise InvalidInput(f"layers: no grid of {', '.join(order)} reaches {body.scope}")
     client = client_of(request)
     async with conn.transaction():  # the draft and its merge, or nothing
         draft_id = await drafts.open_draft(conn, user, client, "unified", body.scope,
@@ -149,7 +157,10 @@ async def merge(request: Request, conn: ConnDep, user: UserDep, settings: Settin
 @router.get("/{draft_id}/people", summary="Who takes which unified grid: every current role on "
             "an old grid proposed on the unified grid that took most of its households")
 async def people(request: Request, conn: ConnDep, user: UserDep, settings: SettingsDep,
-                 draft_id: Annotated[int, Path(ge=1)]) -> Response:
+                 draft_id: Annotated[int, Path(ge=1)],
+                 names: Annotated[bool, Query(description="people's names (for roles that may "
+                                              "read people; the read is audited)")] = True
+                 ) -> Response:
     require(user, "plans", "read")
     layer = await drafts.draft_for(conn, user, draft_id, write=False)
     scope = layer["draft_scope"]
@@ -164,13 +175,12 @@ async def people(request: Request, conn: ConnDep, user: UserDep, settings: Setti
         rows = await asyncio.to_thread(crosswalk, old, new, found.households)
         moves.update({f"{theme}/{g}": to for g, to in destination(rows).items()})
         new_grids = new.codes
-    body = proposal(await q.roles(conn, scope), moves, new_grids, settings.merge_workers_max)
-    if role_of(user) in PERSONAL_ROLES:  # names are personal data: read, and audited
+    wanted = names and role_of(user) in PERSONAL_ROLES
+    body = proposal(await q.roles(conn, scope, settings.plan_sliver_m2), moves, new_grids,
+                    settings.merge_workers_max, wanted)
+    if wanted:  # names are personal data: read, and audited
         await record_async(conn, actor_of(user), "read_people", "grid_layer", str(draft_id),
-                           {"people": len(body["people"]), "purpose": "merge"},
-                           client_of(request))
-    else:
-        for person in body["people"]:
-            person["name"] = None
-    body.update(draft=draft_id, scope=scope, names_shown=role_of(user) in PERSONAL_ROLES)
+                           {"people": sum(1 for p in body["people"] if p["name"]),
+                            "purpose": "merge"}, client_of(request))
+    body.update(draft=draft_id, scope=scope, names_shown=wanted)
     return Response(to_json(body), media_type="application/json")

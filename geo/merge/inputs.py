@@ -29,7 +29,10 @@ class Inputs:
 def _geoms(wkb: list[bytes], epsg: int) -> Geoms:
     if not wkb:
         return np.empty(0, dtype=object)
-    return np.asarray(to_metric(shapely.from_wkb(wkb), epsg), dtype=object)
+    geoms = np.asarray(to_metric(shapely.from_wkb(wkb), epsg), dtype=object)
+    bad = ~shapely.is_valid(geoms)
+    geoms[bad] = shapely.make_valid(geoms[bad])  # a projected edge can cross a near one
+    return geoms
 
 
 def inputs(themes: list[str], grids: list[tuple[Any, ...]], communities: list[tuple[Any, ...]],

@@ -24,6 +24,7 @@ import shapely
 from shapely import STRtree
 
 Geoms = npt.NDArray[np.object_]
+SNAP_M = 0.001
 Ints = npt.NDArray[np.int64]
 
 
@@ -59,7 +60,11 @@ def intersect(a: Geoms, b: Geoms, tolerance_m2: float = 1.0) -> Pieces:
         return Pieces(empty, empty, np.empty(0, dtype=object))
     shapely.prepare(b)
     left, right = STRtree(b).query(a, predicate="intersects")
-    cut = shapely.intersection(a[left], b[right])
+    try:
+        cut = shapely.intersection(a[left], b[right])
+    except shapely.errors.GEOSException:
+        # nearly coincident edges can defeat GEOS's floating overlay: snap-round to 1 mm
+        cut = shapely.intersection(a[left], b[right], grid_size=SNAP_M)
     keep = shapely.area(cut) > tolerance_m2
     return Pieces(left[keep].astype(np.int64), right[keep].astype(np.int64), cut[keep])
 
@@ -71,8 +76,9 @@ def homes(geoms: Geoms, points: Geoms) -> Ints:
     if not len(geoms) or not len(points):
         return out
     point, grid = STRtree(geoms).query(points, predicate="intersects")
-    order = np.lexsort((grid, point))[::-1]  # the smallest grid index written last
-    out[point[order]] = grid[order]
+    order = np.lexsort((grid, point))  # by point, then grid
+    first = np.unique(point[order], return_index=True)[1]  # each point's smallest grid
+    out[point[order][first]] = grid[order][first]
     return out
 
 

@@ -29,15 +29,20 @@ def destination(rows: list[dict[str, Any]]) -> dict[str, str | None]:
 
 
 def proposal(roles: list[dict[str, Any]], moves: dict[str, str | None], new_grids: list[str],
-             workers_max: int) -> dict[str, Any]:
-    """``roles``: current roles on old grids (person_id, name, role, layer, grid); ``moves``:
-    old grid → new grid (``destination`` per layer, keys "layer/grid")."""
+             workers_max: int, names: bool) -> dict[str, Any]:
+    """``roles``: current roles on old grids (person_id, name, role, layer, grid, inside);
+    ``moves``: old grid → new grid (``destination`` per layer, keys "layer/grid"). Without
+    ``names`` (or for a person seen only on grids that reach beyond the area) a person is a
+    number in this answer, not a name or an id that could be looked up elsewhere."""
     people: dict[int, dict[str, Any]] = {}
     workers: dict[str, set[int]] = {g: set() for g in new_grids}
+    shown = {r["person_id"] for r in roles if names and r["inside"]}
     for r in sorted(roles, key=lambda r: (r["person_id"], r["role"], r["grid"])):
         to = moves.get(f"{r['layer']}/{r['grid']}")
-        person = people.setdefault(r["person_id"], {"person_id": r["person_id"],
-                                                    "name": r["name"], "duties": []})
+        mine = r["person_id"] in shown
+        person = people.setdefault(r["person_id"], {
+            "person": len(people) + 1, "person_id": r["person_id"] if mine else None,
+            "name": r["name"] if mine else None, "duties": []})
         person["duties"].append({"role": r["role"], "layer": r["layer"], "from": r["grid"],
                                  "to": to})
         if to is not None and r["role"] in WORKERS:

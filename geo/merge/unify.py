@@ -25,13 +25,14 @@ from dataclasses import replace
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.crs import to_metric
 from geo.plan import blocks
 from geo.plan.cells import community_of, locate
-from geo.plan.codes import next_codes
+from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome
 from geo.plan.model import PlanGrid, Rules, Scope
 from geo.plan.propose import propose
-from geo.plan.shapes import area_m2, clean, polygons
+from geo.plan.shapes import EDGE_MIN_M, area_m2, clean, polygons, shared_edge_m
 
 Source = tuple[str, str, BaseGeometry]  # theme, code, polygon (lon/lat)
 
@@ -42,10 +43,26 @@ def _households(scope: Scope, community: str, shape: BaseGeometry) -> int:
                if community_of(b, scope) == community and shape.covers(b.point))
 
 
+def _in_range(h: int, rules: Rules) -> bool:
+    return rules.households_min <= h <= rules.households_max
+
+
+def divisible(h: int, rules: Rules) -> bool:
+    """Whether ``h`` households can make grids in range: some k with k·min ≤ h ≤ k·max
+    (no households at all: nothing to make)."""
+    if h == 0:
+        return True
+    k = -(-h // rules.households_max)  # the fewest grids that hold h
+    return k * rules.households_min <= h
+
+
 def _cut(scope: Scope, rules: Rules, community: str, sources: Sequence[Source]
-         ) -> list[tuple[Source, BaseGeometry]]:
-    """The sources cut to the community and to what earlier ones and dedicated grids left,
-    larger than a sliver."""
+         ) -> list[tuple[BaseGeometry, int]]:
+    """The sources, in priority order, cut to the community and to what the dedicated grids
+    and the sources kept before them left (the largest part: a grid is contiguous), kept
+    when larger than a sliver and their households lie in range. A source that is not kept
+    leaves its ground to the sources after it: a lower layer's grid can stand where the
+    priority grid could not."""
     left = clean(shapely.difference(scope.communities[community], shapely.union_all(
         [g.geom for g in scope.grids if g.kind == "dedicated"] or [shapely.Polygon()])))
     out = []
@@ -53,11 +70,19 @@ def _cut(scope: Scope, rules: Rules, community: str, sources: Sequence[Source]
         parts = polygons(clean(shapely.intersection(source[2], left)))
         if not parts:
             continue
-        piece = max(parts, key=lambda p: p.area)  # one part: a grid is contiguous
-        if area_m2(piece, scope.epsg) >= rules.sliver_m2:
-            out.append((source, piece))
+        piece = max(parts, key=lambda p: p.area)
+        if area_m2(piece, scope.epsg) < rules.sliver_m2:
+            continue
+        h = _households(scope, community, piece)
+        if _in_range(h, rules):
+            out.append((piece, h))
             left = clean(shapely.difference(left, piece))
     return out
+
+
+def _edge_m(scope: Scope, a: BaseGeometry, b: BaseGeometry) -> float:
+    """The length in metres of the edge two pieces share (in the Gauss-Krüger zone)."""
+    return shared_edge_m(to_metric(a, scope.epsg), to_metric(b, scope.epsg))
 
 
 def _absorb(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometry]
@@ -71,9 +96,9 @@ def _absorb(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometry
         if _households(scope, community, part) or not seeds:
             keep.append(part)
             continue
-        shared = [shapely.length(shapely.intersection(part.boundary, s.boundary)) for s in seeds]
+        shared = [_edge_m(scope, part, s) for s in seeds]
         best = max(range(len(seeds)), key=lambda i: shared[i])
-        if shared[best] > 0:
+        if shared[best] >= EDGE_MIN_M:
             seeds[best] = clean(shapely.union(seeds[best], part))
         else:
             keep.append(part)
@@ -82,14 +107,13 @@ def _absorb(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometry
 
 def _give_up(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometry],
              holds: list[int]) -> bool:
-    """Give up one seed beside a piece of the rest too small for a grid; False when none
-    needs it."""
+    """Give up one seed beside a piece of the rest whose households cannot make grids in
+    range; False when none needs it."""
     _, rest = _absorb(scope, rules, community, list(seeds))
     for part in polygons(rest):
-        if _households(scope, community, part) >= rules.households_min:
+        if divisible(_households(scope, community, part), rules):
             continue
-        near = [i for i, s in enumerate(seeds) if shapely.length(
-            shapely.intersection(part.boundary, s.boundary)) > 0]
+        near = [i for i, s in enumerate(seeds) if _edge_m(scope, part, s) >= EDGE_MIN_M]
         if near:
             drop = min(near, key=lambda i: holds[i])
             del seeds[drop], holds[drop]
@@ -100,12 +124,8 @@ def _give_up(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometr
 def seeds(scope: Scope, rules: Rules, community: str, sources: Sequence[Source]
           ) -> list[PlanGrid]:
     """The kept seeds of one community, locked, with codes after its dedicated grids'."""
-    shapes, holds = [], []
-    for _, piece in _cut(scope, rules, community, sources):
-        h = _households(scope, community, piece)
-        if rules.households_min <= h <= rules.households_max:
-            shapes.append(piece)
-            holds.append(h)
+    kept = _cut(scope, rules, community, sources)
+    shapes, holds = [p for p, _ in kept], [h for _, h in kept]
     while _give_up(scope, rules, community, shapes, holds):
         pass
     shapes, _ = _absorb(scope, rules, community, shapes)
@@ -114,6 +134,19 @@ def seeds(scope: Scope, rules: Rules, community: str, sources: Sequence[Source]
     return [PlanGrid(key=0, code=code, name=f"第{int(code[12:])}网格", kind="base",
                      dedicated_type=None, community_code=community, geom=shape, locked=True)
             for code, shape in zip(codes, shapes, strict=True)]
+
+
+def _numbered(grids: list[PlanGrid], kept: list[PlanGrid]) -> dict[int, str]:
+    """Codes for the new grids, in reading order within each community (the seeds were
+    numbered first), after the codes the dedicated grids keep."""
+    out: dict[int, str] = {}
+    for community in sorted({g.community_code for g in grids}):
+        new = [g for g in grids if g.key < 0 and g.community_code == community]
+        taken = {g.code for g in kept if g.community_code == community}
+        codes = next_codes(community, taken, len(new))
+        for code, i in zip(codes, reading_order([g.geom for g in new]), strict=True):
+            out[new[i].key] = code
+    return out
 
 
 def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: int = 0
@@ -134,6 +167,9 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
         grids = [replace(g, locked=False, lineage=blocks.lineage(
             g.geom, scope.grids, tree, rules.tolerance_m2, scope.epsg)) if g.key < 0 else g
                  for g in result.grids]
+        codes = _numbered(grids, kept)
+        grids = [replace(g, code=codes[g.key], name=f"第{int(codes[g.key][12:])}网格")
+                 if g.key in codes else g for g in grids]
         moved = {b: g for b, g in result.assignment.items() if g is not None}
         return _outcome(scope, grids, moved=moved)
 

@@ -9,6 +9,7 @@ bulk, writes what changed, bumps the draft's version, validates, and writes the 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -232,7 +233,9 @@ async def edit(conn: AsyncConnection, user: User | None, client: str | None, dra
         current = await q.grid_versions(conn, draft_id)
         check_grids(if_match, current, targets, draft_id)
         scope = await load_scope(conn, layer)
-        result = operation(scope, rules)
+        # the operation and the check are CPU work (an auto-proposal, a merge: seconds):
+        # off the event loop, so that other requests are served meanwhile
+        result = await asyncio.to_thread(operation, scope, rules)
         ids = await _write(conn, draft_id, scope, result)
         version = await q.bump(conn, draft_id)
         touched = sorted({*result.changed, *ids.values()})
@@ -242,10 +245,11 @@ async def edit(conn: AsyncConnection, user: User | None, client: str | None, dra
                            client)
     versions = await q.grid_versions(conn, draft_id)
     saved = _as_saved(scope, result, ids)
+    checked = await asyncio.to_thread(check, saved, rules)
     return {"draft": draft_id, "version": version,
             "etag": draft_etag({**layer, "version": version}),
             "changed": [_grid_ref(k, versions) for k in touched if k in versions],
-            "removed": sorted(result.removed), **check(saved, rules).as_dict()}
+            "removed": sorted(result.removed), **checked.as_dict()}
 
 
 def _grid_ref(key: int, versions: dict[int, tuple[str, int]]) -> dict[str, Any]:

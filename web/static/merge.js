@@ -14,15 +14,22 @@
 
   const setStatus = (text, bad) => { $("status").textContent = text; $("status").className = bad ? "bad" : ""; };
 
+  // One task at a time (the buttons and the street wait for it), so a double click makes
+  // one draft and a street changed meanwhile cannot receive the last street's answer.
+  const CONTROLS = ["street", "analyse", "merge"];
   async function run(doing, task) {
+    if (document.body.dataset.busy) return;
     setStatus(`${doing}…`);
     document.body.dataset.busy = "1";
+    const was = CONTROLS.map((id) => $(id).disabled);
+    CONTROLS.forEach((id) => { $(id).disabled = true; });
     try {
       setStatus(await task());
     } catch (err) {
       if (err.status === 401) { askLogin(); setStatus("请登录", true); return; }
       setStatus(`${err.status ? `（${err.status}）` : ""}${err.message}`, true);
     } finally {
+      CONTROLS.forEach((id, i) => { $(id).disabled = was[i]; });
       delete document.body.dataset.busy;
     }
   }
@@ -46,11 +53,13 @@
     if (state.streets.length) await chooseStreet(state.streets[0].code);
   }
 
-  // The layers in priority order, each with a tick (take part) and a move-up button.
+  // The layers in priority order, each with a tick (take part; kept when the order
+  // changes) and a move-up button.
   function drawLayers() {
+    const off = new Set([...document.querySelectorAll("#layers input:not(:checked)")].map((i) => i.value));
     $("layers").innerHTML = state.layers.map((t, i) => `<li><label><input type="checkbox"
-      value="${esc(t)}" checked> ${esc(t)}</label>${i ? `<button type="button" data-up="${i}"
-      aria-label="上移 ${esc(t)}">↑</button>` : ""}</li>`).join("");
+      value="${esc(t)}" ${off.has(t) ? "" : "checked"}> ${esc(t)}</label>${i ? `<button
+      type="button" data-up="${i}" aria-label="上移 ${esc(t)}">↑</button>` : ""}</li>`).join("");
   }
 
   const chosen = () => [...document.querySelectorAll("#layers input:checked")].map((i) => i.value);
@@ -58,6 +67,7 @@
   async function chooseStreet(code) {
     state.street = state.streets.find((s) => s.code === code);
     state.merged = null;
+    $("analyse").disabled = false; $("merge").disabled = false;
     $("report").innerHTML = ""; $("result").innerHTML = "";
     await run("读取网格", async () => {
       const [unified, left] = await Promise.all([grids("unified"), grids($("left-layer").value)]);
@@ -65,7 +75,6 @@
       mm.show(state.view.left, left);
       mm.fit(state.view, unified);
       $("right-title").textContent = "右图：现行综合网格";
-      $("analyse").disabled = false; $("merge").disabled = false;
       document.body.dataset.ready = "1";
       return `${state.street.name}：${unified.features.length} 个综合网格`;
     });
@@ -132,7 +141,7 @@
       $("right-title").textContent = `右图：合并草案 #${r.draft}`;
       const [cross, people] = await Promise.all([
         api.get(`/merges/crosswalk?from=${encodeURIComponent(layers[0])}&to=draft:${r.draft}&within=${state.street.code}`),
-        api.get(`/merges/${r.draft}/people`)]);
+        api.get(`/merges/${r.draft}/people?names=false`)]);  // counts only: no names read
       const m = r.metrics.draft;
       $("result").innerHTML = `<h2>合并草案 #${r.draft}</h2>
         <p>${m.grids} 个网格，户数合规 ${pct(m.within_range)}；错误 ${r.errors}，提示 ${r.warnings}。</p>

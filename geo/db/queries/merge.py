@@ -16,8 +16,9 @@ SELECT CASE WHEN l.status = 'draft' THEN 'draft:' || l.id ELSE l.theme END, g.co
 FROM grids g JOIN grid_layers l ON l.id = g.layer_id
 WHERE ((l.status = 'active' AND l.theme = ANY(%(themes)s))
        OR (l.status = 'draft' AND 'draft:' || l.id = ANY(%(themes)s)))
-  AND (%(within)s = '' OR ST_Relate(g.geom, (SELECT geom FROM areas WHERE code = %(within)s),
-                                    'T********'))  -- interiors meet: not a neighbour
+  AND (%(within)s = '' OR EXISTS (
+      SELECT 1 FROM areas a WHERE a.code = %(within)s AND g.geom && a.geom
+        AND ST_Relate(g.geom, a.geom, 'T********')))  -- interiors meet: not a neighbour
 ORDER BY l.theme, g.code
 """
 # every community of the district (a grid reaching into a neighbouring one is not outside),
@@ -48,29 +49,34 @@ async def read(conn: AsyncConnection, within: str, chosen: list[str]
     return out[0], out[1], out[2]
 
 
+# with whether the grid lies inside the area (but for a sliver): a departmental grid that
+# reaches over the edge belongs to a neighbour's scope too, and its people's names are not
+# shown to someone who sees only this area
 ROLES = """
-SELECT r.person_id, p.name, r.role, l.theme AS layer, g.code AS grid
+SELECT r.person_id, p.name, r.role, l.theme AS layer, g.code AS grid,
+       ST_Area(ST_Difference(g.geom, a.geom)::geography) < %(sliver)s AS inside
 FROM role_assignments r JOIN people p ON p.id = r.person_id
 JOIN grids g ON g.id = r.grid_id JOIN grid_layers l ON l.id = g.layer_id
+JOIN areas a ON a.code = %(scope)s AND g.geom && a.geom
 WHERE l.status = 'active'
   AND r.valid_from <= current_date AND (r.valid_to IS NULL OR r.valid_to >= current_date)
-  AND ST_Relate(g.geom, (SELECT geom FROM areas WHERE code = %(scope)s), 'T********')
+  AND ST_Relate(g.geom, a.geom, 'T********')
 ORDER BY r.person_id, r.role, g.code
 """
 
 
-async def roles(conn: AsyncConnection, scope: str) -> list[dict[str, Any]]:
+async def roles(conn: AsyncConnection, scope: str, sliver_m2: float) -> list[dict[str, Any]]:
     """The current roles held on active grids of any layer that meet the area ``scope``."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(ROLES, {"scope": scope})
+        await cur.execute(ROLES, {"scope": scope, "sliver": sliver_m2})
         return await cur.fetchall()
 
 
 MEETS = """
 SELECT EXISTS (SELECT 1 FROM grids g JOIN grid_layers l ON l.id = g.layer_id
+               JOIN areas a ON a.code = %(scope)s AND g.geom && a.geom
                WHERE l.status = 'active' AND l.theme = %(theme)s
-                 AND ST_Relate(g.geom, (SELECT geom FROM areas WHERE code = %(scope)s),
-                               'T********'))
+                 AND ST_Relate(g.geom, a.geom, 'T********'))
 """
 
 
