@@ -15,6 +15,8 @@ planner's validation and activation):
    make grids in range (or no seed borders it).
 4. The rest is divided by the auto-proposal (``geo.plan.propose``): households within range,
    contiguous, compact, on streets; its seeds and the dedicated grids stay as they are.
+   Ground it did not reach (an empty piece between seeds) goes to the new grid sharing the
+   longest edge with it, and new grids are numbered in reading order.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from geo.plan.propose import propose
 from geo.plan.shapes import EDGE_MIN_M, area_m2, clean, polygons, shared_edge_m
 
 Source = tuple[str, str, BaseGeometry]  # theme, code, polygon (lon/lat)
+SNAP_DEG = 1e-7  # about 1 cm
 
 
 def _households(scope: Scope, community: str, shape: BaseGeometry) -> int:
@@ -99,10 +102,34 @@ def _absorb(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometry
         shared = [_edge_m(scope, part, s) for s in seeds]
         best = max(range(len(seeds)), key=lambda i: shared[i])
         if shared[best] >= EDGE_MIN_M:
-            seeds[best] = clean(shapely.union(seeds[best], part))
+            seeds[best] = _joined(seeds[best], part)
         else:
             keep.append(part)
     return seeds, clean(shapely.union_all(keep) if keep else shapely.Polygon())
+
+
+def _joined(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
+    """Two pieces that share an edge as one: ``b`` snapped onto ``a`` first (≈ 1 cm), so
+    that edges a float's width apart do not leave a hairline between two parts."""
+    return clean(shapely.union(a, shapely.snap(b, a, SNAP_DEG)))
+
+
+def _fill_gaps(scope: Scope, rules: Rules, grids: list[PlanGrid]) -> list[PlanGrid]:
+    """Ground of a community that no grid took (an empty piece between seeds the
+    auto-proposal did not reach) goes to the new grid sharing the longest edge with it."""
+    out = list(grids)
+    for community, bound in scope.communities.items():
+        mine = [i for i, g in enumerate(out) if g.community_code == community]
+        gap = clean(shapely.difference(bound, shapely.union_all([out[i].geom for i in mine])))
+        for part in polygons(gap):
+            if area_m2(part, scope.epsg) <= rules.tolerance_m2:
+                continue
+            new = [i for i in mine if out[i].key < 0]
+            shared = {i: _edge_m(scope, part, out[i].geom) for i in new}
+            best = max(shared, key=lambda i: shared[i], default=None)
+            if best is not None and shared[best] >= EDGE_MIN_M:
+                out[best] = out[best].with_geom(_joined(out[best].geom, part))
+    return out
 
 
 def _give_up(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometry],
@@ -163,10 +190,11 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
             replace(b, grid=g) for b, g in zip(scope.buildings, locate(
                 scope.buildings, kept + made).values(), strict=True)])
         result = propose(seeded, rules, network=network, seed=seed)
+        filled = _fill_gaps(scope, rules, result.grids)
         tree = shapely.STRtree([o.geom for o in scope.grids])
         grids = [replace(g, locked=False, lineage=blocks.lineage(
             g.geom, scope.grids, tree, rules.tolerance_m2, scope.epsg)) if g.key < 0 else g
-                 for g in result.grids]
+                 for g in filled]
         codes = _numbered(grids, kept)
         grids = [replace(g, code=codes[g.key], name=f"第{int(codes[g.key][12:])}网格")
                  if g.key in codes else g for g in grids]
