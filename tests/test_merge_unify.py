@@ -60,6 +60,32 @@ def test_a_hand_made_case_keeps_the_priority_grid_in_range_and_redivides_the_res
     assert locate(buildings, list(grids.values())) == result.assignment
 
 
+def test_a_lower_layer_stands_where_the_priority_grid_cannot() -> None:
+    """The same community and P, and a third layer R cutting P's right grid (270 households,
+    out of range) into two of 135: R's grids stand there as they are, P's left grid too."""
+    community = "520602001001"
+    bound = box(0, 0, 10, 5)
+    buildings = [PlanBuilding(id=i + 1, point=shapely.Point(X0 + (x + 0.5) * STEP,
+                                                            Y0 + (y + 0.5) * STEP),
+                              households=15, grid=1, community_code=community)
+                 for i, (x, y) in enumerate((x, y) for x in range(10) for y in range(0, 5, 2))]
+    old = PlanGrid(key=1, code=community + "001", name="第1网格", kind="base",
+                   dedicated_type=None, community_code=community, geom=bound)
+    scope = Scope(community, 4545, {community: bound}, [old], buildings)
+    sources = [("P", "P1", box(0, 0, 4, 5)), ("P", "P2", box(4, 0, 10, 5)),
+               ("Q", "Q1", box(-1, -1, 11, 6)),
+               ("R", "R1", box(4, 0, 7, 5)), ("R", "R2", box(7, 0, 10, 5))]
+    result = unify(sources)(scope, Rules(households_min=100, households_max=200))
+    shapes = sorted((g.geom.bounds for g in result.grids), key=lambda b: b[0])
+    expected = sorted((box(*b).bounds for b in [(0, 0, 4, 5), (4, 0, 7, 5), (7, 0, 10, 5)]),
+                      key=lambda b: b[0])
+    assert len(shapes) == 3 and all(
+        max(abs(p - q) for p, q in zip(a, b, strict=True)) < 1e-9
+        for a, b in zip(shapes, expected, strict=True))
+    codes = [g.code for g in sorted(result.grids, key=lambda g: g.geom.bounds[0])]
+    assert codes == [community + "001", community + "002", community + "003"]  # west → east
+
+
 def _post(live_server: str, who: dict[str, str], **body: Any) -> httpx.Response:
     return httpx.post(f"{live_server}/api/v1/merges", json=body, timeout=300,
                       headers={"Authorization": who["Authorization"]})
