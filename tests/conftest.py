@@ -209,3 +209,28 @@ def accounts(demo_url: str, live_server: str) -> dict[str, dict[str, str]]:
                 headers = {"X-API-Key": key.json()["key"]}
             out[role] = {"scope": scope or "", "username": f"t_{role}", **headers}
     return out
+
+
+@contextmanager
+def volunteers_left(demo_url: str, keep: int, last: bool = False) -> Iterator[tuple[str, int, int]]:
+    """The first (or ``last``) active unified grid of the demo district left with ``keep``
+    current volunteers for the block (the others' roles end yesterday, then are restored):
+    yields (grid code, grid id, how many it had)."""
+    with psycopg.connect(demo_url, autocommit=True) as c:
+        code, gid = c.execute(
+            "SELECT g.code, g.id FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
+            "WHERE l.theme = 'unified' AND l.status = 'active' AND g.code LIKE '520602%' "
+            f"ORDER BY g.code {'DESC' if last else ''} LIMIT 1").fetchone()  # type: ignore[misc]
+        roles = c.execute(
+            "SELECT r.id, r.valid_to FROM role_assignments r LEFT JOIN buildings b "
+            "ON b.id = r.building_id WHERE r.role = 'volunteer' AND coalesce(r.grid_id, "
+            "b.grid_id) = %s AND r.valid_from <= current_date AND (r.valid_to IS NULL OR "
+            "r.valid_to >= current_date) ORDER BY r.person_id", (gid,)).fetchall()
+        c.execute("UPDATE role_assignments SET valid_to = current_date - 1 WHERE id = ANY(%s)",
+                  ([rid for rid, _ in roles[keep:]],))
+        try:
+            yield code, gid, len(roles)
+        finally:
+            for rid, valid_to in roles[keep:]:
+                c.execute("UPDATE role_assignments SET valid_to = %s WHERE id = %s",
+                          (valid_to, rid))

@@ -13,6 +13,7 @@ import pytest
 
 from geo import coverage
 from geo.settings import Settings
+from tests.conftest import volunteers_left
 
 
 def _get(live_server: str, headers: dict[str, str], **params: str) -> httpx.Response:
@@ -125,27 +126,10 @@ def test_counts_of_people_are_suppressed_for_the_analyst(
     """A grid left with two current volunteers (the others' roles ended, then restored):
     the admin sees 2, the analyst null, and null for every indicator made from it."""
     k = Settings().k_anonymity
-    with psycopg.connect(demo_url, autocommit=True) as c:
-        code, gid = c.execute(
-            "SELECT g.code, g.id FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
-            "WHERE l.theme = 'unified' AND l.status = 'active' AND g.code LIKE '520602%' "
-            "ORDER BY g.code LIMIT 1").fetchone()  # type: ignore[misc]
-        roles = c.execute(
-            "SELECT r.id, r.valid_to FROM role_assignments r LEFT JOIN buildings b "
-            "ON b.id = r.building_id WHERE r.role = 'volunteer' AND coalesce(r.grid_id, "
-            "b.grid_id) = %s AND r.valid_from <= current_date AND (r.valid_to IS NULL OR "
-            "r.valid_to >= current_date) ORDER BY r.person_id", (gid,)).fetchall()
-        assert len(roles) > k
-        ended = [rid for rid, _ in roles[2:]]
-        c.execute("UPDATE role_assignments SET valid_to = current_date - 1 "
-                  "WHERE id = ANY(%s)", (ended,))
-        try:
-            admin = _get(live_server, accounts["admin"], within=code[:12]).json()
-            analyst = _get(live_server, accounts["analyst"], within=code[:12]).json()
-        finally:
-            for rid, valid_to in roles[2:]:
-                c.execute("UPDATE role_assignments SET valid_to = %s WHERE id = %s",
-                          (valid_to, rid))
+    with volunteers_left(demo_url, 2) as (code, _, had):
+        assert had > k
+        admin = _get(live_server, accounts["admin"], within=code[:12]).json()
+        analyst = _get(live_server, accounts["analyst"], within=code[:12]).json()
     mine = next(f["properties"] for f in admin["features"] if f["id"] == code)
     theirs = next(f["properties"] for f in analyst["features"] if f["id"] == code)
     assert mine["counts"]["volunteers"] == 2

@@ -14,6 +14,7 @@ from playwright.sync_api import BrowserContext, Page
 from geo.auth import hash_password
 from tests.browser import chromium
 from tests.conftest import demo_database, serve_database
+from tests.test_merge_unify import held_roles
 
 pytestmark = pytest.mark.browser
 PASSWORD = "merge page secret"
@@ -96,13 +97,7 @@ def test_a_planner_merges_a_street_through_the_page(context: BrowserContext, ser
 
     with httpx.Client(base_url=server, timeout=300) as http:
         proposed = http.get(f"/api/v1/merges/{merged['draft']}/people", headers=auth).json()
-    with psycopg.connect(merge_db) as c:  # who held what on the street's unified grids
-        held = c.execute(
-            "SELECT r.person_id, r.role, g.code FROM role_assignments r JOIN grids g ON "
-            "g.id = r.grid_id JOIN grid_layers l ON l.id = g.layer_id WHERE l.status = "
-            "'active' AND l.theme = 'unified' AND g.code LIKE %s AND r.valid_from <= "
-            "current_date AND (r.valid_to IS NULL OR r.valid_to >= current_date)",
-            (street + "%",)).fetchall()
+    held = held_roles(merge_db, street)  # who held what on the street's unified grids
     page.click("#activate")
     page.wait_for_function("() => document.querySelector('#status').textContent"
                            ".startsWith('已启用')", timeout=120_000)

@@ -22,11 +22,9 @@ def box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
     return shapely.box(X0 + x0 * STEP, Y0 + y0 * STEP, X0 + x1 * STEP, Y0 + y1 * STEP)
 
 
-def test_a_hand_made_case_keeps_the_priority_grid_in_range_and_redivides_the_rest() -> None:
-    """A community of 10 × 5 steps, three buildings of 15 households in every column.
-    Priority layer P: a left grid (x 0–4) holding 180 households, a right grid (x 4–10)
-    holding 270. Layer Q: one grid over all of it. Range 100–200: P's left grid is kept as it
-    is, its right grid is divided in two of 135."""
+def hand_made() -> Scope:
+    """A community of 10 × 5 steps with one base grid over it and three buildings of 15
+    households in every column."""
     community = "520602001001"
     bound = box(0, 0, 10, 5)
     buildings = [PlanBuilding(id=i + 1, point=shapely.Point(X0 + (x + 0.5) * STEP,
@@ -35,7 +33,27 @@ def test_a_hand_made_case_keeps_the_priority_grid_in_range_and_redivides_the_res
                  for i, (x, y) in enumerate((x, y) for x in range(10) for y in range(0, 5, 2))]
     old = PlanGrid(key=1, code=community + "001", name="第1网格", kind="base",
                    dedicated_type=None, community_code=community, geom=bound)
-    scope = Scope(community, 4545, {community: bound}, [old], buildings)
+    return Scope(community, 4545, {community: bound}, [old], buildings)
+
+
+def held_roles(url: str, street: str) -> list[tuple[int, str, str]]:
+    """(person, role, grid code) of every current role on a street's active unified grids."""
+    with psycopg.connect(url) as c:
+        return c.execute(
+            "SELECT r.person_id, r.role, g.code FROM role_assignments r JOIN grids g ON "
+            "g.id = r.grid_id JOIN grid_layers l ON l.id = g.layer_id WHERE l.status = "
+            "'active' AND l.theme = 'unified' AND g.code LIKE %s AND r.valid_from <= "
+            "current_date AND (r.valid_to IS NULL OR r.valid_to >= current_date)",
+            (street + "%",)).fetchall()
+
+
+def test_a_hand_made_case_keeps_the_priority_grid_in_range_and_redivides_the_rest() -> None:
+    """A community of 10 × 5 steps, three buildings of 15 households in every column.
+    Priority layer P: a left grid (x 0–4) holding 180 households, a right grid (x 4–10)
+    holding 270. Layer Q: one grid over all of it. Range 100–200: P's left grid is kept as it
+    is, its right grid is divided in two of 135."""
+    scope = hand_made()
+    bound, buildings = scope.communities[scope.code], scope.buildings
     sources = [("P", "P1", box(0, 0, 4, 5)), ("P", "P2", box(4, 0, 10, 5)),
                ("Q", "Q1", box(-1, -1, 11, 6))]
     rules = Rules(households_min=100, households_max=200)
@@ -63,15 +81,8 @@ def test_a_hand_made_case_keeps_the_priority_grid_in_range_and_redivides_the_res
 def test_a_lower_layer_stands_where_the_priority_grid_cannot() -> None:
     """The same community and P, and a third layer R cutting P's right grid (270 households,
     out of range) into two of 135: R's grids stand there as they are, P's left grid too."""
-    community = "520602001001"
-    bound = box(0, 0, 10, 5)
-    buildings = [PlanBuilding(id=i + 1, point=shapely.Point(X0 + (x + 0.5) * STEP,
-                                                            Y0 + (y + 0.5) * STEP),
-                              households=15, grid=1, community_code=community)
-                 for i, (x, y) in enumerate((x, y) for x in range(10) for y in range(0, 5, 2))]
-    old = PlanGrid(key=1, code=community + "001", name="第1网格", kind="base",
-                   dedicated_type=None, community_code=community, geom=bound)
-    scope = Scope(community, 4545, {community: bound}, [old], buildings)
+    scope = hand_made()
+    community = scope.code
     sources = [("P", "P1", box(0, 0, 4, 5)), ("P", "P2", box(4, 0, 10, 5)),
                ("Q", "Q1", box(-1, -1, 11, 6)),
                ("R", "R1", box(4, 0, 7, 5)), ("R", "R2", box(7, 0, 10, 5))]
@@ -154,14 +165,9 @@ def _check_people(live_server: str, accounts: dict[str, dict[str, str]], demo_ur
     assert not quiet["names_shown"] and all(p["name"] is None for p in quiet["people"])
     assert leader["names_shown"] and all(p["name"] for p in leader["people"])
     with psycopg.connect(demo_url) as c:
-        held = c.execute(
-            "SELECT r.person_id, r.role, g.code FROM role_assignments r JOIN grids g ON "
-            "g.id = r.grid_id JOIN grid_layers l ON l.id = g.layer_id WHERE l.status = "
-            "'active' AND l.theme = 'unified' AND g.code LIKE %s AND r.valid_from <= "
-            "current_date AND (r.valid_to IS NULL OR r.valid_to >= current_date)",
-            (street + "%",)).fetchall()
         codes = {r[0] for r in c.execute("SELECT code FROM grids WHERE layer_id = %s",
                                          (draft,)).fetchall()}
+    held = held_roles(demo_url, street)
     people = {p["person_id"]: p for p in leader["people"]}
     assert len(people) == len(leader["people"]) == len({h[0] for h in held})
     for person_id, role, grid in held:

@@ -19,7 +19,7 @@ import shapely
 from pyproj import Transformer
 
 from geo.settings import Settings
-from tests.conftest import eventually
+from tests.conftest import eventually, volunteers_left
 from tests.test_tiles import in_tile, tile_of
 from tiles.heat import zoom_res
 from tiles.registry import BUFFER, TILE_EXTENT, WORLD_M
@@ -107,30 +107,15 @@ def test_coverage_tiles_suppress_counts_of_people_for_the_analyst(
     """A grid left with two current volunteers: the admin's tile says 2, the analyst's tile
     carries no volunteer count and no indicator made from it."""
     admin, analyst, k = accounts["admin"], accounts["analyst"], test_settings.k_anonymity
-    with psycopg.connect(demo_url, autocommit=True) as c:
-        code, gid = c.execute(
-            "SELECT g.code, g.id FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
-            "WHERE l.theme = 'unified' AND l.status = 'active' AND g.code LIKE '520602%' "
-            "ORDER BY g.code DESC LIMIT 1").fetchone()  # type: ignore[misc]
-        lon, lat = c.execute("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface("
-                             "geom)) FROM grids WHERE id = %s", (gid,)).fetchone()  # type: ignore[misc]
-        roles = c.execute(
-            "SELECT r.id, r.valid_to FROM role_assignments r LEFT JOIN buildings b "
-            "ON b.id = r.building_id WHERE r.role = 'volunteer' AND coalesce(r.grid_id, "
-            "b.grid_id) = %s AND r.valid_from <= current_date AND (r.valid_to IS NULL OR "
-            "r.valid_to >= current_date) ORDER BY r.person_id", (gid,)).fetchall()
-        assert len(roles) > k
+    with volunteers_left(demo_url, 2, last=True) as (code, gid, had):
+        assert had > k
+        with psycopg.connect(demo_url) as c:
+            lon, lat = c.execute("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface("
+                                 "geom)) FROM grids WHERE id = %s", (gid,)).fetchone()  # type: ignore[misc]
         zxy = tile_of(lon, lat, 14)
-        c.execute("UPDATE role_assignments SET valid_to = current_date - 1 WHERE id = ANY(%s)",
-                  ([rid for rid, _ in roles[2:]],))
-        try:
-            assert eventually(lambda: _tile(live_server, admin, "coverage", zxy)[code].get(
-                "n_volunteers") == 2, seconds=10)
-            theirs = _tile(live_server, analyst, "coverage", zxy)
-        finally:
-            for rid, valid_to in roles[2:]:
-                c.execute("UPDATE role_assignments SET valid_to = %s WHERE id = %s",
-                          (valid_to, rid))
+        assert eventually(lambda: _tile(live_server, admin, "coverage", zxy)[code].get(
+            "n_volunteers") == 2, seconds=10)
+        theirs = _tile(live_server, analyst, "coverage", zxy)
     mine = theirs[code]
     assert "n_volunteers" not in mine and "volunteers_per_building" not in mine
     assert "volunteers_per_building_pass" not in mine and mine["n_buildings"] > 0

@@ -132,7 +132,7 @@ async def merge(request: Request, conn: ConnDep, user: UserDep, settings: Settin
         raise InvalidInput(f"layers: {', '.join(unknown)} is not an active departmental layer "
                            f"({', '.join(t for t in known if t != 'unified')})")
     order = list(dict.fromkeys(body.layers))
-    grids, _, _ = await q.read(conn, body.scope, order)
+    grids = await q.grids(conn, body.scope, order)
     rank = {t: i for i, t in enumerate(order)}
     sources = [(t, str(code), shapely.from_wkb(bytes(wkb)))
                for t, code, wkb in sorted(grids, key=lambda g: (rank[g[0]], g[1]))]
@@ -165,16 +165,15 @@ async def people(request: Request, conn: ConnDep, user: UserDep, settings: Setti
     layer = await drafts.draft_for(conn, user, draft_id, write=False)
     scope = layer["draft_scope"]
     target = f"draft:{draft_id}"
+    # every layer and the draft read at once (a layer that does not reach the scope has no
+    # grids, and so no rows in its crosswalk)
+    found = await _inputs(conn, user, scope, [*await q.themes(conn), target], "layers")
+    *olds, new = found.layers
     moves: dict[str, str | None] = {}
-    new_grids: list[str] = []
-    for theme in await q.themes(conn):
-        if not await q.meets(conn, theme, scope):
-            continue  # a departmental layer that does not reach this scope
-        found = await _inputs(conn, user, scope, [theme, target], "layers")
-        old, new = found.layers
+    for old in olds:
         rows = await asyncio.to_thread(crosswalk, old, new, found.households)
-        moves.update({f"{theme}/{g}": to for g, to in destination(rows).items()})
-        new_grids = new.codes
+        moves.update({f"{old.theme}/{g}": to for g, to in destination(rows).items()})
+    new_grids = new.codes
     wanted = names and role_of(user) in PERSONAL_ROLES
     body = proposal(await q.roles(conn, scope, settings.plan_sliver_m2), moves, new_grids,
                     settings.merge_workers_max, wanted)

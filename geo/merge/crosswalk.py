@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from geo.merge.overlay import Ints, Layer, intersect
+from geo.merge.overlay import Ints, Layer, households_by_pair, intersect
 
 UNCOVERED = None  # the "new grid" of the part no grid takes
 
@@ -24,10 +24,7 @@ def crosswalk(old: Layer, new: Layer, households: Ints, tolerance_m2: float = 1.
     pieces = intersect(old.geoms, new.geoms, tolerance_m2)
     area = pieces.area
     total = shapely.area(old.geoms)
-    held: dict[tuple[int, int], int] = {}
-    for i, j, h in zip(old.home.tolist(), new.home.tolist(), households.tolist(), strict=True):
-        if i >= 0:
-            held[(i, j)] = held.get((i, j), 0) + int(h)
+    held = households_by_pair(old, new, households, in_b=False)
     per_old = np.zeros(len(old.codes), dtype=np.int64)
     for (i, _), h in held.items():
         per_old[i] += h

@@ -82,11 +82,14 @@ def homes(geoms: Geoms, points: Geoms) -> Ints:
     return out
 
 
-def _households(a: Layer, b: Layer, households: Ints) -> dict[tuple[int, int], int]:
-    both = (a.home >= 0) & (b.home >= 0)
+def households_by_pair(a: Layer, b: Layer, households: Ints, in_b: bool = True
+                       ) -> dict[tuple[int, int], int]:
+    """Households by (grid of ``a``, grid of ``b``), of the buildings in a grid of ``a`` and
+    (with ``in_b``) of ``b``; without it a building in no grid of ``b`` counts under -1."""
+    keep = (a.home >= 0) & (b.home >= 0) if in_b else a.home >= 0
     out: dict[tuple[int, int], int] = {}
-    for i, j, h in zip(a.home[both].tolist(), b.home[both].tolist(),
-                       households[both].tolist(), strict=True):
+    for i, j, h in zip(a.home[keep].tolist(), b.home[keep].tolist(),
+                       households[keep].tolist(), strict=True):
         out[(i, j)] = out.get((i, j), 0) + int(h)
     return out
 
@@ -124,7 +127,7 @@ def compare(a: Layer, b: Layer, households: Ints, sliver_m2: float,
             tolerance_m2: float = 1.0) -> dict[str, Any]:
     """How two layers agree (see the module's notes)."""
     pieces = intersect(a.geoms, b.geoms, tolerance_m2)
-    by_pair = _households(a, b, households)
+    by_pair = households_by_pair(a, b, households)
     area = pieces.area
     area_a, area_b = shapely.area(a.geoms), shapely.area(b.geoms)
     # a pair nests when one grid lies within the other, but for slivers

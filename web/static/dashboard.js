@@ -12,26 +12,8 @@
     layer: "coverage", sort: { by: "gap", ascending: false }, months: [], heat: null,
     categories: [], circle: null };
 
-  const setStatus = (text, bad) => {
-    $("status").textContent = text;
-    $("status").className = bad ? "bad" : "";
-  };
-
-  // The page says what it is doing, then what happened (body[data-busy] while it works); a
-  // task that says nothing has set the status itself.
-  async function run(doing, task) {
-    setStatus(`${doing}…`);
-    document.body.dataset.busy = "1";
-    try {
-      const done = await task();
-      if (done) setStatus(done);
-    } catch (err) {
-      if (err.status === 401) { askLogin(); setStatus("请登录", true); return; }
-      setStatus(`${err.status ? `（${err.status}）` : ""}${err.message}`, true);
-    } finally {
-      delete document.body.dataset.busy;
-    }
-  }
+  // The page says what it is doing, then what happened (staffApi.tasks).
+  const { run, status: setStatus } = api.tasks(() => askLogin());
 
   const askLogin = api.signInDialog("工作人员登录", () => afterLogin()).ask;
 

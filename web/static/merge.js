@@ -12,27 +12,9 @@
   const state = { view: null, streets: [], street: null, layers: [], grids: {}, report: null,
     merged: null, conflicts: [] };
 
-  const setStatus = (text, bad) => { $("status").textContent = text; $("status").className = bad ? "bad" : ""; };
-
   // One task at a time (the buttons and the street wait for it), so a double click makes
   // one draft and a street changed meanwhile cannot receive the last street's answer.
-  const CONTROLS = ["street", "analyse", "merge"];
-  async function run(doing, task) {
-    if (document.body.dataset.busy) return;
-    setStatus(`${doing}…`);
-    document.body.dataset.busy = "1";
-    const was = CONTROLS.map((id) => $(id).disabled);
-    CONTROLS.forEach((id) => { $(id).disabled = true; });
-    try {
-      setStatus(await task());
-    } catch (err) {
-      if (err.status === 401) { askLogin(); setStatus("请登录", true); return; }
-      setStatus(`${err.status ? `（${err.status}）` : ""}${err.message}`, true);
-    } finally {
-      CONTROLS.forEach((id, i) => { $(id).disabled = was[i]; });
-      delete document.body.dataset.busy;
-    }
-  }
+  const { run, status: setStatus } = api.tasks(() => askLogin(), ["street", "analyse", "merge"]);
 
   const askLogin = api.signInDialog("工作人员登录", () => afterLogin()).ask;
 

@@ -10,23 +10,8 @@
   let categories = [];
   let on = false;
 
-  const status = (text, bad) => {
-    $("status").textContent = text;
-    $("status").className = bad ? "bad" : "";
-  };
   const plan = () => window.gridgovPlan;
-
-  async function task(doing, work) {
-    status(`${doing}…`);
-    document.body.dataset.busy = "1";
-    try {
-      status(await work());
-    } catch (err) {
-      status(`${err.status ? `（${err.status}）` : ""}${err.message}`, true);
-    } finally {
-      delete document.body.dataset.busy;
-    }
-  }
+  const task = api.tasks().run;
 
   const community = () => ({ code: plan().state.community || $("community").value });
   const chosen = () => categories.find((c) => c.code === $("circle-category").value);

@@ -74,8 +74,35 @@
     return { ask: () => { if (!dialog.open) dialog.showModal(); } };
   }
 
+  // A page's status line and its tasks: what it is doing, then what happened, with
+  // body[data-busy] while a task runs. With ``controls`` (element ids) one task at a time,
+  // those controls disabled meanwhile. A 401 calls ``onSignIn`` (ask to sign in again); a
+  // task that returns nothing has set the status itself.
+  function tasks(onSignIn, controls = []) {
+    const $ = (id) => document.getElementById(id);
+    const status = (text, bad) => { $("status").textContent = text; $("status").className = bad ? "bad" : ""; };
+    async function run(doing, task) {
+      if (controls.length && document.body.dataset.busy) return;
+      status(`${doing}…`);
+      document.body.dataset.busy = "1";
+      const was = controls.map((id) => $(id).disabled);
+      controls.forEach((id) => { $(id).disabled = true; });
+      try {
+        const done = await task();
+        if (done) status(done);
+      } catch (err) {
+        if (err.status === 401 && onSignIn) { onSignIn(); status("请登录", true); return; }
+        status(`${err.status ? `（${err.status}）` : ""}${err.message}`, true);
+      } finally {
+        controls.forEach((id, i) => { $(id).disabled = was[i]; });
+        delete document.body.dataset.busy;
+      }
+    }
+    return { run, status };
+  }
+
   window.staffApi = {
-    token, login, logout, signInDialog,
+    token, login, logout, signInDialog, tasks,
     get: (path) => request("GET", path),
     post: (path, body, ifMatch) => request("POST", path, body, ifMatch),
     del: (path, ifMatch) => request("DELETE", path, undefined, ifMatch),

@@ -38,15 +38,26 @@ async def themes(conn: AsyncConnection) -> list[str]:
     return [str(r[0]) for r in await cur.fetchall()]
 
 
+def _params(within: str, chosen: list[str]) -> dict[str, Any]:
+    return {"themes": chosen, "within": within, "prefix": within + "%",
+            "district": within[:6] + "%"}
+
+
+async def grids(conn: AsyncConnection, within: str, chosen: list[str]
+                ) -> list[tuple[Any, ...]]:
+    """(layer, code, WKB) of the grids of the layers ``chosen`` that meet the area."""
+    cur = await conn.execute(GRIDS, _params(within, chosen))
+    return await cur.fetchall()
+
+
 async def read(conn: AsyncConnection, within: str, chosen: list[str]
                ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    params = {"themes": chosen, "within": within, "prefix": within + "%",
-              "district": within[:6] + "%"}
+    """The grids, the district's communities and the area's buildings."""
     out = []
-    for sql in (GRIDS, COMMUNITIES, BUILDINGS):
-        cur = await conn.execute(sql, params)
+    for sql in (COMMUNITIES, BUILDINGS):
+        cur = await conn.execute(sql, _params(within, chosen))
         out.append(await cur.fetchall())
-    return out[0], out[1], out[2]
+    return await grids(conn, within, chosen), out[0], out[1]
 
 
 # with whether the grid lies inside the area (but for a sliver): a departmental grid that
@@ -71,17 +82,3 @@ async def roles(conn: AsyncConnection, scope: str, sliver_m2: float) -> list[dic
         await cur.execute(ROLES, {"scope": scope, "sliver": sliver_m2})
         return await cur.fetchall()
 
-
-MEETS = """
-SELECT EXISTS (SELECT 1 FROM grids g JOIN grid_layers l ON l.id = g.layer_id
-               JOIN areas a ON a.code = %(scope)s AND g.geom && a.geom
-               WHERE l.status = 'active' AND l.theme = %(theme)s
-                 AND ST_Relate(g.geom, a.geom, 'T********'))
-"""
-
-
-async def meets(conn: AsyncConnection, theme: str, scope: str) -> bool:
-    """Whether any active grid of ``theme`` has ground inside the area ``scope``."""
-    cur = await conn.execute(MEETS, {"theme": theme, "scope": scope})
-    row = await cur.fetchone()
-    return bool(row and row[0])
