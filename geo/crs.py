@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from typing import Any
@@ -142,17 +143,43 @@ def normalize_crs(text: str | None) -> str:
 
 
 _PER_THREAD = threading.local()
+_PIPELINES: dict[tuple[str, str], str | None] = {}  # PROJ's choice per (src, dst), any thread
+_PROBE = (105.0, 30.0)
 
 
 def _transformer(src: str, dst: str) -> pyproj.Transformer:
     """One transformer per (src, dst) and thread: pyproj lets a transformer made in one
-    thread run in another, but ten times slower (the lookup converts in the event loop what
-    its indexes were built with in a worker thread)."""
+    thread run in another, but its first call there costs ~0.1 s (the lookup converts in the
+    event loop what its indexes were built with in a worker thread). Choosing the operation
+    (``from_crs``) costs ~0.15 s of PROJ database searches, so it is done once per process and
+    the pipeline PROJ chose is rebuilt in every other thread (~0.3 ms); a pair whose pipeline
+    does not reproduce ``from_crs`` on a probe point is looked up per thread as before."""
     cache: dict[tuple[str, str], pyproj.Transformer] = _PER_THREAD.__dict__.setdefault("cache", {})
     found = cache.get((src, dst))
-    if found is None:
-        found = cache[(src, dst)] = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    if found is not None:
+        return found
+    pipeline = _PIPELINES.get((src, dst))
+    if pipeline is not None:
+        found = pyproj.Transformer.from_pipeline(pipeline)
+    else:
+        found = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+        if (src, dst) not in _PIPELINES:
+            _PIPELINES[(src, dst)] = _reusable(found, src)
+    cache[(src, dst)] = found
     return found
+
+
+def _reusable(t: pyproj.Transformer, src: str) -> str | None:
+    """The pipeline of ``t`` when it transforms like ``t`` itself (None otherwise: a choice
+    among several operations made per point, or a definition PROJ cannot read back)."""
+    try:
+        again = pyproj.Transformer.from_pipeline(t.definition)
+        probe = _PROBE if src == "EPSG:4326" else t.transform(*_PROBE, direction="INVERSE")
+        a, b = t.transform(*probe), again.transform(*probe)
+    except pyproj.exceptions.ProjError:
+        return None
+    same = all(math.isfinite(u) and abs(u - v) < 1e-6 for u, v in zip(a, b, strict=True))
+    return t.definition if same else None
 
 
 def metric_transformer(epsg: int) -> pyproj.Transformer:

@@ -105,7 +105,8 @@ async def get_crosswalk(
 
 
 class MergeRequest(BaseModel):
-    scope: str = Field(pattern=r"^\d{9}(\d{3})?$", description="a street (9) or community (12)")
+    scope: str = Field(pattern=r"^\d{6}(\d{3}){0,2}$",
+                       description="a district (6), street (9) or community (12)")
     layers: list[str] = Field(min_length=1, max_length=12, description="departmental layers "
                               "by priority: the first one's boundaries are kept where they "
                               "satisfy the rules")

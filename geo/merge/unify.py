@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -32,7 +33,8 @@ from geo.plan import blocks
 from geo.plan.cells import community_of, locate
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome
-from geo.plan.model import PlanGrid, Rules, Scope
+from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
+from geo.plan.parallel import each
 from geo.plan.propose import propose
 from geo.plan.shapes import EDGE_MIN_M, area_m2, clean, polygons, shared_edge_m
 
@@ -40,10 +42,16 @@ Source = tuple[str, str, BaseGeometry]  # theme, code, polygon (lon/lat)
 SNAP_DEG = 1e-7  # about 1 cm
 
 
-def _households(scope: Scope, community: str, shape: BaseGeometry) -> int:
-    shapely.prepare(shape)
-    return sum(b.households for b in scope.buildings
-               if community_of(b, scope) == community and shape.covers(b.point))
+class Homes:
+    """The buildings of one community, indexed once: the households a shape covers are asked
+    for every seed, rest and piece of it."""
+
+    def __init__(self, mine: Sequence[PlanBuilding]) -> None:
+        self.households = np.array([b.households for b in mine], dtype=np.int64)
+        self.tree = shapely.STRtree(np.array([b.point for b in mine], dtype=object))
+
+    def within(self, shape: BaseGeometry) -> int:
+        return int(self.households[self.tree.query(shape, predicate="covers")].sum())
 
 
 def _in_range(h: int, rules: Rules) -> bool:
@@ -59,8 +67,8 @@ def divisible(h: int, rules: Rules) -> bool:
     return k * rules.households_min <= h
 
 
-def _cut(scope: Scope, rules: Rules, community: str, sources: Sequence[Source]
-         ) -> list[tuple[BaseGeometry, int]]:
+def _cut(scope: Scope, rules: Rules, community: str, homes: Homes, sources: Sequence[Source]
+          ) -> list[tuple[BaseGeometry, int]]:
     """The sources, in priority order, cut to the community and to what the dedicated grids
     and the sources kept before them left (the largest part: a grid is contiguous), kept
     when larger than a sliver and their households lie in range. A source that is not kept
@@ -76,7 +84,7 @@ def _cut(scope: Scope, rules: Rules, community: str, sources: Sequence[Source]
         piece = max(parts, key=lambda p: p.area)
         if area_m2(piece, scope.epsg) < rules.sliver_m2:
             continue
-        h = _households(scope, community, piece)
+        h = homes.within(piece)
         if _in_range(h, rules):
             out.append((piece, h))
             left = clean(shapely.difference(left, piece))
@@ -88,7 +96,7 @@ def _edge_m(scope: Scope, a: BaseGeometry, b: BaseGeometry) -> float:
     return shared_edge_m(to_metric(a, scope.epsg), to_metric(b, scope.epsg))
 
 
-def _absorb(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometry]
+def _absorb(scope: Scope, community: str, homes: Homes, seeds: list[BaseGeometry]
             ) -> tuple[list[BaseGeometry], BaseGeometry]:
     """Seeds grown by the empty pieces of the community's rest; and the rest that remains."""
     taken = shapely.union_all(seeds + [g.geom for g in scope.grids if g.kind == "dedicated"
@@ -96,7 +104,7 @@ def _absorb(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometry
     rest = clean(shapely.difference(scope.communities[community], taken))
     keep = []
     for part in polygons(rest):
-        if _households(scope, community, part) or not seeds:
+        if homes.within(part) or not seeds:
             keep.append(part)
             continue
         shared = [_edge_m(scope, part, s) for s in seeds]
@@ -132,13 +140,13 @@ def _fill_gaps(scope: Scope, rules: Rules, grids: list[PlanGrid]) -> list[PlanGr
     return out
 
 
-def _give_up(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometry],
-             holds: list[int]) -> bool:
+def _give_up(scope: Scope, rules: Rules, community: str, homes: Homes,
+             seeds: list[BaseGeometry], holds: list[int]) -> bool:
     """Give up one seed beside a piece of the rest whose households cannot make grids in
     range; False when none needs it."""
-    _, rest = _absorb(scope, rules, community, list(seeds))
+    _, rest = _absorb(scope, community, homes, list(seeds))
     for part in polygons(rest):
-        if divisible(_households(scope, community, part), rules):
+        if divisible(homes.within(part), rules):
             continue
         near = [i for i, s in enumerate(seeds) if _edge_m(scope, part, s) >= EDGE_MIN_M]
         if near:
@@ -148,14 +156,14 @@ def _give_up(scope: Scope, rules: Rules, community: str, seeds: list[BaseGeometr
     return False
 
 
-def seeds(scope: Scope, rules: Rules, community: str, sources: Sequence[Source]
-          ) -> list[PlanGrid]:
+def seeds(scope: Scope, rules: Rules, community: str, sources: Sequence[Source],
+          homes: Homes) -> list[PlanGrid]:
     """The kept seeds of one community, locked, with codes after its dedicated grids'."""
-    kept = _cut(scope, rules, community, sources)
+    kept = _cut(scope, rules, community, homes, sources)
     shapes, holds = [p for p, _ in kept], [h for _, h in kept]
-    while _give_up(scope, rules, community, shapes, holds):
+    while _give_up(scope, rules, community, homes, shapes, holds):
         pass
-    shapes, _ = _absorb(scope, rules, community, shapes)
+    shapes, _ = _absorb(scope, community, homes, shapes)
     used = {g.code for g in scope.grids if g.kind == "dedicated"}
     codes = next_codes(community, used, len(shapes))
     return [PlanGrid(key=0, code=code, name=f"第{int(code[12:])}网格", kind="base",
@@ -183,7 +191,18 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
 
     def operation(scope: Scope, rules: Rules) -> EditResult:
         kept = [g for g in scope.grids if g.kind == "dedicated"]
-        made = [s for c in sorted(scope.communities) for s in seeds(scope, rules, c, sources)]
+        index = shapely.STRtree([s[2] for s in sources])
+
+        def near(c: str) -> list[Source]:  # the sources meeting c, in priority order
+            hit = index.query(scope.communities[c], predicate="intersects")
+            return [sources[i] for i in sorted(hit.tolist())]
+
+        mine: dict[str | None, list[PlanBuilding]] = {}
+        for b in scope.buildings:
+            mine.setdefault(community_of(b, scope), []).append(b)
+        made = [s for found in each(lambda c: seeds(scope, rules, c, near(c),
+                                                    Homes(mine.get(c, []))),
+                                    sorted(scope.communities)) for s in found]
         keys = _new_keys(scope, len(made))
         made = [replace(g, key=k) for g, k in zip(made, keys, strict=True)]
         seeded = replace(scope, grids=kept + made, buildings=[
@@ -191,9 +210,10 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
                 scope.buildings, kept + made).values(), strict=True)])
         result = propose(seeded, rules, network=network, seed=seed)
         filled = _fill_gaps(scope, rules, result.grids)
-        tree = shapely.STRtree([o.geom for o in scope.grids])
-        grids = [replace(g, locked=False, lineage=blocks.lineage(
-            g.geom, scope.grids, tree, rules.tolerance_m2, scope.epsg)) if g.key < 0 else g
+        new = [g for g in filled if g.key < 0]
+        lineage = dict(zip([g.key for g in new], blocks.lineages(
+            [g.geom for g in new], scope.grids, rules.tolerance_m2, scope.epsg), strict=True))
+        grids = [replace(g, locked=False, lineage=lineage[g.key]) if g.key < 0 else g
                  for g in filled]
         codes = _numbered(grids, kept)
         grids = [replace(g, code=codes[g.key], name=f"第{int(codes[g.key][12:])}网格")

@@ -27,7 +27,17 @@ from geo.crs import to_metric
 from geo.plan.cells import building_cells
 from geo.plan.metrics import building_edges
 from geo.plan.model import PlanBuilding, PlanGrid, Scope
-from geo.plan.shapes import EDGE_EPS_M, EDGE_MIN_M, NOISE_M2, areas_m2, clean, polygons, shared_edge_m, union
+from geo.plan.shapes import (
+    EDGE_EPS_M,
+    EDGE_MIN_M,
+    NOISE_M2,
+    areas_m2,
+    clean,
+    common_segments_m,
+    polygons,
+    shared_edge_m,
+    union,
+)
 from geo.plan.validate import Floats, Geoms, Ints
 
 Bools = npt.NDArray[np.bool_]
@@ -100,7 +110,7 @@ def _site_scope(sites: Sites, idx: Sequence[int], community: str, epsg: int,
 
 
 def ground(free: BaseGeometry, sites: Sites, community: str, epsg: int,
-           network: BaseGeometry | None) -> Ground:
+           network: BaseGeometry | Streets | None) -> Ground:
     """Cells, spare ground and the adjacency graph of ``sites`` in ``free``. Cells are drawn in
     street blocks when a network is given, unless that splits the graph into more pieces than
     the plain cells do (a block whose cells touch no cell across its streets): the grids must be
@@ -137,15 +147,29 @@ def _ground_in(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, com
     return Ground(cores, spare, pairs, length, _crossing(sites, pairs, network), len(blocks))
 
 
-def _streets_near(network: BaseGeometry | None, free: BaseGeometry) -> BaseGeometry | None:
-    """The street lines around ``free``: the network may be a whole city's, and every overlay
-    below would otherwise walk all of it."""
+class Streets:
+    """The street lines of a network, indexed once: the network may be a whole district's,
+    and every community asks for the few lines around it."""
+
+    def __init__(self, network: BaseGeometry) -> None:
+        parts = shapely.get_parts(shapely.get_parts(network))
+        lines = shapely.get_type_id(parts) == 1  # LineString (a LinearRing is 2)
+        lines |= shapely.get_type_id(parts) == 2
+        self.parts = parts[lines & ~shapely.is_empty(parts)]
+        self.tree = shapely.STRtree(self.parts)
+
+    def near(self, free: BaseGeometry) -> BaseGeometry | None:
+        hit = np.sort(self.tree.query(shapely.box(*free.bounds), predicate="intersects"))
+        return shapely.MultiLineString(list(self.parts[hit])) if len(hit) else None
+
+
+def _streets_near(network: BaseGeometry | Streets | None, free: BaseGeometry
+                  ) -> BaseGeometry | None:
+    """The street lines around ``free``: every overlay below would otherwise walk all of
+    the network."""
     if network is None or free.is_empty:
         return None
-    parts = shapely.get_parts(shapely.get_parts(network))
-    near = parts[shapely.intersects(parts, shapely.box(*free.bounds))]
-    lines = [p for p in near if p.geom_type in ("LineString", "LinearRing") and not p.is_empty]
-    return shapely.MultiLineString(lines) if lines else None
+    return (network if isinstance(network, Streets) else Streets(network)).near(free)
 
 
 def _core(cell: BaseGeometry, at: BaseGeometry) -> tuple[BaseGeometry, list[BaseGeometry]]:
@@ -241,6 +265,9 @@ def _lines_of(geom: BaseGeometry) -> BaseGeometry:
 
 
 def _join_empty(faces: list[BaseGeometry], occupied: Bools, epsg: int) -> list[BaseGeometry]:
+    """Faces without a site joined to the neighbour sharing the longest edge with them
+    (measured once for every touching pair), until every group holds a site or no empty
+    face has a neighbour outside its group."""
     group = list(range(len(faces)))
 
     def root(i: int) -> int:
@@ -248,18 +275,20 @@ def _join_empty(faces: list[BaseGeometry], occupied: Bools, epsg: int) -> list[B
             i = group[i]
         return i
 
-    metric = list(to_metric(np.array(faces, dtype=object), epsg))
-    tree = shapely.STRtree(metric)
+    pairs, length = common_segments_m(faces, epsg)
+    near: list[list[tuple[float, int]]] = [[] for _ in faces]
+    for (a, b), m in zip(pairs.tolist(), length.tolist(), strict=True):
+        if m > EDGE_MIN_M:
+            near[a].append((m, b))
+            near[b].append((m, a))
     changed = True
     while changed:
         changed = False
         for i in range(len(faces)):
             if occupied[root(i)]:
                 continue
-            best = max(((shared_edge_m(metric[i], metric[j]), j)
-                        for j in tree.query(metric[i], predicate="dwithin", distance=EDGE_EPS_M).tolist()
-                        if root(j) != root(i)), default=None)
-            if best is not None and best[0] > EDGE_MIN_M:
+            best = max(((m, j) for m, j in near[i] if root(j) != root(i)), default=None)
+            if best is not None:
                 r, other = root(i), root(best[1])
                 group[r] = other
                 occupied[other] |= occupied[r]
@@ -267,7 +296,7 @@ def _join_empty(faces: list[BaseGeometry], occupied: Bools, epsg: int) -> list[B
     merged: dict[int, list[BaseGeometry]] = {}
     for i, face in enumerate(faces):
         merged.setdefault(root(i), []).append(face)
-    return [union(parts, epsg) for parts in merged.values()]
+    return [parts[0] if len(parts) == 1 else union(parts, epsg) for parts in merged.values()]
 
 
 # ---------------------------------------------------------------- the site graph
@@ -418,13 +447,20 @@ def pieces(geom: BaseGeometry, tolerance_m2: float, epsg: int) -> list[BaseGeome
     return [p for p, a in zip(parts, areas_m2(parts, epsg), strict=True) if a > tolerance_m2]
 
 
-def lineage(shape: BaseGeometry, old: list[PlanGrid], tree: shapely.STRtree, tolerance_m2: float,
-            epsg: int) -> tuple[int, ...]:
-    """The keys of the ``old`` grids (indexed by ``tree``) that ``shape`` overlaps."""
-    near = [old[i] for i in tree.query(shape, predicate="intersects").tolist()]
-    if not near:
-        return ()
-    overlap = [clean(shapely.intersection(g.geom, shape)) for g in near]
-    areas = areas_m2(overlap, epsg)
-    return tuple(sorted(g.key for g, a in zip(near, areas, strict=True) if a > tolerance_m2))
-
+def lineages(shapes: Sequence[BaseGeometry], old: Sequence[PlanGrid], tolerance_m2: float,
+             epsg: int) -> list[tuple[int, ...]]:
+    """For each of ``shapes``, the keys of the ``old`` grids it overlaps by more than the
+    tolerance (all pairs in one vectorised overlay)."""
+    out: list[list[int]] = [[] for _ in shapes]
+    if not len(shapes) or not len(old):
+        return [()] * len(shapes)
+    tree = shapely.STRtree([g.geom for g in old])
+    new, was = tree.query(np.array(shapes, dtype=object), predicate="intersects")
+    if len(new):
+        overlap = shapely.intersection(np.array(shapes, dtype=object)[new],
+                                       tree.geometries[was])
+        area = shapely.area(to_metric(overlap, epsg))
+        for n, w in zip(new[area > tolerance_m2].tolist(), was[area > tolerance_m2].tolist(),
+                        strict=True):
+            out[n].append(old[w].key)
+    return [tuple(sorted(keys)) for keys in out]

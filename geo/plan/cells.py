@@ -34,7 +34,8 @@ def building_cells(scope: Scope) -> dict[int, BaseGeometry]:
     point share one cell (GEOS would collapse them anyway)."""
     if not scope.buildings:
         return {}
-    extent = shapely.union_all(list(scope.communities.values()))
+    bound = list(scope.communities.values())
+    extent = bound[0] if len(bound) == 1 else shapely.union_all(bound)
     xy = [(b.point.x, b.point.y) for b in scope.buildings]
     unique = sorted(set(xy))
     if len(unique) < 2:
@@ -45,12 +46,18 @@ def building_cells(scope: Scope) -> dict[int, BaseGeometry]:
                                            ordered=True)
         raw = list(from_metric(np.array(list(diagram.geoms), dtype=object), scope.epsg))
     cell_at = dict(zip(unique, raw, strict=True))
-    cells: dict[int, BaseGeometry] = {}
-    for b, at in zip(scope.buildings, xy, strict=True):
+    # one vectorised clip per community (and one for buildings in none)
+    bounds: dict[str | None, list[int]] = {}
+    for i, b in enumerate(scope.buildings):
         code = community_of(b, scope)
-        bound = scope.communities.get(code) if code else None
-        cells[b.id] = shapely.intersection(cell_at[at], bound if bound is not None else extent)
-    return cells
+        bounds.setdefault(code if code in scope.communities else None, []).append(i)
+    clipped = np.empty(len(scope.buildings), dtype=object)
+    for code, idx in bounds.items():
+        raw_cells = np.empty(len(idx), dtype=object)
+        raw_cells[:] = [cell_at[xy[i]] for i in idx]
+        clipped[idx] = shapely.intersection(raw_cells, scope.communities[code]
+                                            if code is not None else extent)
+    return {b.id: c for b, c in zip(scope.buildings, clipped, strict=True)}
 
 
 def locate(buildings: Sequence[PlanBuilding], grids: Sequence[PlanGrid]) -> dict[int, int | None]:

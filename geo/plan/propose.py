@@ -50,7 +50,8 @@ from geo.plan.blocks import Ground, SiteGraph, Sites
 from geo.plan.cells import community_of, locate
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
-from geo.plan.model import PlanGrid, Rules, Scope
+from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
+from geo.plan.parallel import each
 from geo.plan.shapes import area_m2, clean
 
 __all__ = ["grid_count", "propose"]
@@ -378,35 +379,40 @@ def propose(scope: Scope, rules: Rules, community: str | None = None,
     if community is not None and community not in scope.communities:
         raise InvalidInput(f"community: {community} is not in this draft's scope")
     codes = [community] if community is not None else sorted(scope.communities)
-    plans = [_plan(scope, rules, c, network, seed) for c in codes]
+    streets = blocks.Streets(network) if network is not None else None
+    homes: dict[str | None, list[PlanBuilding]] = {}
+    for b in scope.buildings:
+        if blocks.usable(b):
+            homes.setdefault(community_of(b, scope), []).append(b)
+    plans = each(lambda c: _plan(scope, rules, c, streets, seed, homes.get(c, [])), codes)
     keys = iter(_new_keys(scope, sum(len(p.shapes) for p in plans)))
     made: list[PlanGrid] = []
     moved: dict[int, int] = {}
     for p in plans:
         old = [g for g in scope.grids if g.key in p.removed]
-        tree = shapely.STRtree([g.geom for g in old])
         free_codes = next_codes(p.community, {g.code for g in p.kept}, len(p.shapes))
-        for shape, code, members in zip(p.shapes, free_codes, p.members, strict=True):
+        for shape, code, members, lineage in zip(
+                p.shapes, free_codes, p.members,
+                blocks.lineages(p.shapes, old, rules.tolerance_m2, scope.epsg), strict=True):
             key = next(keys)
             made.append(PlanGrid(key=key, code=code, name=f"第{int(code[12:])}网格", kind="base",
                                  dedicated_type=None, community_code=p.community, geom=shape,
-                                 lineage=blocks.lineage(shape, old, tree, rules.tolerance_m2, scope.epsg)))
+                                 lineage=lineage))
             moved.update(dict.fromkeys(members, key))
         moved.update(p.to_kept)
     removed = set().union(*(p.removed for p in plans))
     return _outcome(scope, _replaced(scope, {}, drop=removed, add=made), moved)
 
 
-def _plan(scope: Scope, rules: Rules, community: str, network: BaseGeometry | None,
-          seed: int) -> _Plan:
+def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | None,
+          seed: int, homes: list[PlanBuilding]) -> _Plan:
     mine = [g for g in scope.grids if g.community_code == community]
     kept = [g for g in mine if g.kind == "dedicated" or g.locked]
     kept_keys = {g.key for g in kept}
     bound = scope.communities[community]
     free = clean(shapely.difference(bound, shapely.union_all([g.geom for g in kept]))) if kept \
         else clean(bound)
-    loose = [b for b in scope.buildings if b.grid not in kept_keys and blocks.usable(b)
-             and community_of(b, scope) == community]
+    loose = [b for b in homes if b.grid not in kept_keys]
     in_kept = {bid: key for bid, key in locate(loose, kept).items() if key is not None}
     plan = _Plan(community, kept, {g.key for g in mine} - kept_keys, [], [], in_kept)
     if area_m2(free, scope.epsg) <= rules.tolerance_m2:
@@ -416,7 +422,7 @@ def _plan(scope: Scope, rules: Rules, community: str, network: BaseGeometry | No
         plan.shapes = blocks.pieces(free, rules.tolerance_m2, scope.epsg)
         plan.members = [[] for _ in plan.shapes]
         return plan
-    found = blocks.ground(free, sites, community, scope.epsg, network)
+    found = blocks.ground(free, sites, community, scope.epsg, streets)
     labels, k = partition(found, sites, rules, seed)
     shapes, alone = blocks.shapes_of(labels, k, found, scope.epsg)
     members: list[list[int]] = [[] for _ in range(k)]

@@ -18,7 +18,9 @@ WHERE ((l.status = 'active' AND l.theme = ANY(%(themes)s))
        OR (l.status = 'draft' AND 'draft:' || l.id = ANY(%(themes)s)))
   AND (%(within)s = '' OR EXISTS (
       SELECT 1 FROM areas a WHERE a.code = %(within)s AND g.geom && a.geom
-        AND ST_Relate(g.geom, a.geom, 'T********')))  -- interiors meet: not a neighbour
+        -- interiors meet (not a neighbour); most grids lie inside, which the area's outline,
+        -- prepared once, answers far faster than a full relate of every grid
+        AND (ST_Covers(a.geom, g.geom) OR ST_Relate(g.geom, a.geom, 'T********'))))
 ORDER BY l.theme, g.code
 """
 # every community of the district (a grid reaching into a neighbouring one is not outside),
@@ -71,7 +73,7 @@ JOIN grids g ON g.id = r.grid_id JOIN grid_layers l ON l.id = g.layer_id
 JOIN areas a ON a.code = %(scope)s AND g.geom && a.geom
 WHERE l.status = 'active'
   AND r.valid_from <= current_date AND (r.valid_to IS NULL OR r.valid_to >= current_date)
-  AND ST_Relate(g.geom, a.geom, 'T********')
+  AND (ST_Covers(a.geom, g.geom) OR ST_Relate(g.geom, a.geom, 'T********'))
 ORDER BY r.person_id, r.role, g.code
 """
 
