@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import shapely
@@ -27,11 +27,13 @@ from geo.errors import Forbidden, InvalidInput
 from geo.merge.crosswalk import as_csv, crosswalk
 from geo.merge.inputs import Inputs, inputs
 from geo.merge.overlay import report
-from geo.merge.people import destination, proposal
+from geo.merge.people import accepted, destination, posts, proposal
+from geo.merge.start import open_merge
 from geo.merge.unify import unify
 from geo.plan import drafts
 from geo.plan.drafts import actor_of
 from geo.plan.model import Rules
+from geo.settings import Settings
 
 router = APIRouter(prefix="/merges", tags=["merges"])
 
@@ -141,9 +143,8 @@ async def merge(request: Request, conn: ConnDep, user: UserDep, settings: Settin
         raise InvalidInput(f"layers: no grid of {', '.join(order)} reaches {body.scope}")
     client = client_of(request)
     async with conn.transaction():  # the draft and its merge, or nothing
-        draft_id = await drafts.open_draft(conn, user, client, "unified", body.scope,
-                                           body.note or f"多网合一：{'、'.join(order)}",
-                                           action="open_merge")
+        draft_id = await open_merge(conn, user, client, body.scope,
+                                    body.note or f"多网合一：{'、'.join(order)}")
         network = await drafts.network_of(conn, user, draft_id)
         # the draft was opened just now, in this transaction: nobody else has edited it
         result = await drafts.edit(conn, user, client, draft_id, {"*"}, [], "merge",
@@ -153,6 +154,28 @@ async def merge(request: Request, conn: ConnDep, user: UserDep, settings: Settin
                                    unify(sources, network, body.seed), rules)
     return Response(to_json({**result, "layers": order, "sources": len(sources)}),
                     status_code=201, media_type="application/json")
+
+
+async def _moves(conn: AsyncConnection, user: User | None, scope: str, draft_id: int,
+                 settings: Settings) -> tuple[list[dict[str, Any]], dict[str, str | None],
+                                              list[str]]:
+    """The current roles on old grids of the draft's area, where the rule sends each old grid
+    (every layer and the draft read at once: a layer that does not reach the scope has no
+    grids, and so no rows in its crosswalk), and the draft's grid codes."""
+    found = await _inputs(conn, user, scope, [*await q.themes(conn), f"draft:{draft_id}"],
+                          "layers")
+    *olds, new = found.layers
+    moves: dict[str, str | None] = {}
+    for old in olds:
+        rows = await asyncio.to_thread(crosswalk, old, new, found.households)
+        moves.update({f"{old.theme}/{g}": to for g, to in destination(rows).items()})
+    return await q.roles(conn, scope, settings.plan_sliver_m2), moves, list(new.codes)
+
+
+async def _posts(conn: AsyncConnection, user: User | None, scope: str, draft_id: int,
+                 settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
+    roles, moves, new_grids = await _moves(conn, user, scope, draft_id, settings)
+    return posts(roles, moves, {}), new_grids
 
 
 @router.get("/{draft_id}/people", summary="Who takes which unified grid: every current role on "
@@ -165,22 +188,45 @@ async def people(request: Request, conn: ConnDep, user: UserDep, settings: Setti
     require(user, "plans", "read")
     layer = await drafts.draft_for(conn, user, draft_id, write=False)
     scope = layer["draft_scope"]
-    target = f"draft:{draft_id}"
-    # every layer and the draft read at once (a layer that does not reach the scope has no
-    # grids, and so no rows in its crosswalk)
-    found = await _inputs(conn, user, scope, [*await q.themes(conn), target], "layers")
-    *olds, new = found.layers
-    moves: dict[str, str | None] = {}
-    for old in olds:
-        rows = await asyncio.to_thread(crosswalk, old, new, found.households)
-        moves.update({f"{old.theme}/{g}": to for g, to in destination(rows).items()})
-    new_grids = new.codes
+    roles, moves, new_grids = await _moves(conn, user, scope, draft_id, settings)
     wanted = names and role_of(user) in PERSONAL_ROLES
-    body = proposal(await q.roles(conn, scope, settings.plan_sliver_m2), moves, new_grids,
-                    settings.merge_workers_max, wanted)
+    body = proposal(roles, moves, new_grids, settings.merge_workers_max, wanted,
+                    await q.decided(conn, draft_id))
     if wanted:  # names are personal data: read, and audited
         await record_async(conn, actor_of(user), "read_people", "grid_layer", str(draft_id),
                            {"people": sum(1 for p in body["people"] if p["name"]),
                             "purpose": "merge"}, client_of(request))
     body.update(draft=draft_id, scope=scope, names_shown=wanted)
     return Response(to_json(body), media_type="application/json")
+
+
+class PostEdit(BaseModel):
+    layer: str = Field(max_length=60, description="the old grid's layer (theme)")
+    grid: str = Field(max_length=40, description="the old grid's code")
+    role: str = Field(max_length=40)
+    to: str | None = Field(default=None, max_length=40, description="a grid of the draft, "
+                           "or null: the post is not carried over")
+
+
+class AcceptPeople(BaseModel):
+    edits: list[PostEdit] = Field(default_factory=list, max_length=5000, description="posts "
+                                  "sent elsewhere than proposed; every other post as proposed")
+
+
+@router.post("/{draft_id}/people/accept", summary="Accept the people plan of a merged draft, "
+             "post by post with the planner's edits; applied when the draft is activated")
+async def accept_people(request: Request, conn: ConnDep, user: UserDep, settings: SettingsDep,
+                        draft_id: Annotated[int, Path(ge=1)], body: AcceptPeople) -> Response:
+    require(user, "plans", "write")
+    async with conn.transaction():
+        layer = await drafts.draft_for(conn, user, draft_id, write=True, lock=True)
+        current, new_grids = await _posts(conn, user, layer["draft_scope"], draft_id, settings)
+        plan = accepted(current, [e.model_dump() for e in body.edits], new_grids)
+        await q.store_posts(conn, draft_id, plan, actor_of(user))
+        await record_async(conn, actor_of(user), "accept_people", "grid_layer", str(draft_id),
+                           {"posts": len(plan), "edited": sum(1 for p in plan if p[4]),
+                            "not_carried": sum(1 for p in plan if p[3] is None)},
+                           client_of(request))
+    return Response(to_json({"draft": draft_id, "posts": len(plan),
+                             "edited": sum(1 for p in plan if p[4])}),
+                    media_type="application/json")

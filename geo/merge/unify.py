@@ -36,7 +36,7 @@ from geo.plan.edit import EditResult, _new_keys, _outcome
 from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
 from geo.plan.parallel import each
 from geo.plan.propose import propose
-from geo.plan.shapes import EDGE_MIN_M, area_m2, clean, polygons, shared_edge_m
+from geo.plan.shapes import EDGE_MIN_M, area_m2, checked_difference, clean, polygons, shared_edge_m
 
 Source = tuple[str, str, BaseGeometry]  # theme, code, polygon (lon/lat)
 SNAP_DEG = 1e-7  # about 1 cm
@@ -74,7 +74,7 @@ def _cut(scope: Scope, rules: Rules, community: str, homes: Homes, sources: Sequ
     when larger than a sliver and their households lie in range. A source that is not kept
     leaves its ground to the sources after it: a lower layer's grid can stand where the
     priority grid could not."""
-    left = clean(shapely.difference(scope.communities[community], shapely.union_all(
+    left = clean(checked_difference(scope.communities[community], shapely.union_all(
         [g.geom for g in scope.grids if g.kind == "dedicated"] or [shapely.Polygon()])))
     out = []
     for source in sources:
@@ -87,7 +87,7 @@ def _cut(scope: Scope, rules: Rules, community: str, homes: Homes, sources: Sequ
         h = homes.within(piece)
         if _in_range(h, rules):
             out.append((piece, h))
-            left = clean(shapely.difference(left, piece))
+            left = clean(checked_difference(left, piece))
     return out
 
 
@@ -101,7 +101,7 @@ def _absorb(scope: Scope, community: str, homes: Homes, seeds: list[BaseGeometry
     """Seeds grown by the empty pieces of the community's rest; and the rest that remains."""
     taken = shapely.union_all(seeds + [g.geom for g in scope.grids if g.kind == "dedicated"
                                        and g.community_code == community])
-    rest = clean(shapely.difference(scope.communities[community], taken))
+    rest = clean(checked_difference(scope.communities[community], taken))
     keep = []
     for part in polygons(rest):
         if homes.within(part) or not seeds:
@@ -128,7 +128,7 @@ def _fill_gaps(scope: Scope, rules: Rules, grids: list[PlanGrid]) -> list[PlanGr
     out = list(grids)
     for community, bound in scope.communities.items():
         mine = [i for i, g in enumerate(out) if g.community_code == community]
-        gap = clean(shapely.difference(bound, shapely.union_all([out[i].geom for i in mine])))
+        gap = clean(checked_difference(bound, shapely.union_all([out[i].geom for i in mine])))
         for part in polygons(gap):
             if area_m2(part, scope.epsg) <= rules.tolerance_m2:
                 continue

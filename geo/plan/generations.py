@@ -19,6 +19,7 @@ from geo.auth import User
 from geo.db.audit import record_async
 from geo.db.queries import drafts as q
 from geo.db.queries import generations as gq
+from geo.db.queries import merge as mq
 from geo.errors import Conflict, DraftInvalid, NotFound
 from geo.plan.drafts import actor_of, check, check_draft, draft_for, load_scope, open_draft
 from geo.plan.model import Rules
@@ -43,7 +44,8 @@ async def activate(conn: AsyncConnection, user: User | None, client: str | None,
         new_inside = await gq.layer_grid_ids(conn, draft_id, scope, inside=True)
         mapping = await gq.successors(conn, old_inside, new_inside)
         mapping.update(await q.copy_grids(conn, active["id"], draft_id, scope, inside=False))
-        moved = await gq.repoint(conn, mapping)
+        people = await _accepted_people(conn, draft_id)
+        moved = {**await gq.repoint(conn, mapping), **people}
         if draft["theme"] == "unified":
             moved.update(await gq.place_in_scope(conn, draft_id, scope))
             await gq.recount_from_buildings(conn, new_inside)
@@ -56,6 +58,18 @@ async def activate(conn: AsyncConnection, user: User | None, client: str | None,
         await record_async(conn, actor_of(user), "activate", "grid_layer", str(draft_id),
                            summary, client)
     return {"layer": draft_id, **summary}
+
+
+async def _accepted_people(conn: AsyncConnection, draft_id: int) -> dict[str, int]:
+    """The people plan a planner accepted for a merged draft, applied (nothing without one);
+    refused when the draft was edited since and lost a grid the plan names."""
+    if not await mq.decided(conn, draft_id):
+        return {}
+    stale = await mq.stale_posts(conn, draft_id)
+    if stale:
+        raise Conflict(f"the accepted people plan names grids this draft no longer has "
+                       f"({', '.join(stale[:5])}): review and accept the people plan again")
+    return await mq.apply_posts(conn, draft_id)
 
 
 async def _refuse_stale(conn: AsyncConnection, draft: dict[str, Any], base: dict[str, Any],

@@ -52,7 +52,7 @@ from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
 from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
 from geo.plan.parallel import each
-from geo.plan.shapes import area_m2, clean
+from geo.plan.shapes import area_m2, checked_difference, clean
 
 __all__ = ["grid_count", "propose"]
 
@@ -410,7 +410,7 @@ def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | 
     kept = [g for g in mine if g.kind == "dedicated" or g.locked]
     kept_keys = {g.key for g in kept}
     bound = scope.communities[community]
-    free = clean(shapely.difference(bound, shapely.union_all([g.geom for g in kept]))) if kept \
+    free = clean(checked_difference(bound, shapely.union_all([g.geom for g in kept]))) if kept \
         else clean(bound)
     loose = [b for b in homes if b.grid not in kept_keys]
     in_kept = {bid: key for bid, key in locate(loose, kept).items() if key is not None}

@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
 from geo.plan.model import DEDICATED_FACILITY, DEDICATED_TYPES, PlanGrid, Rules, Scope
+from geo.plan.shapes import checked_difference
 
 ERROR = "error"
 WARNING = "warning"
@@ -216,7 +217,7 @@ def _gaps(d: _Draft) -> list[PlanIssue]:
         covered = shapely.union(covered, polygonal(d.scope.allowed_gaps))
     out = []
     for code in sorted(d.communities):
-        rest = polygonal(shapely.difference(d.communities[code], covered))
+        rest = polygonal(checked_difference(d.communities[code], covered))
         parts = shapely.get_parts(rest)
         for part, area in zip(parts, metric_area(parts, d.scope.epsg), strict=True):
             if area <= d.tol:

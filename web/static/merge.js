@@ -134,9 +134,40 @@
         <td>${esc(x.new || "（未覆盖）")}</td><td>${pct(x.area_share)}</td><td>${pct(x.household_share)}</td></tr>`).join("")}
         </tbody></table>
         <h3>人员调整建议</h3><p>${people.people.length} 人；${people.flags.length} 个网格需关注
-        ${people.flags.map((f) => `<br>${esc(f.grid)}：${f.problem === "no_grid_worker" ? "无网格员" : `网格员 ${f.workers} 人`}`).join("")}</p>`;
+        ${people.flags.map((f) => `<br>${esc(f.grid)}：${f.problem === "no_grid_worker" ? "无网格员" : `网格员 ${f.workers} 人`}`).join("")}</p>
+        ${postsTable(people.posts, draft.grids)}`;
       $("activate").addEventListener("click", activate);
+      $("accept").addEventListener("click", accept);
       return `合并草案 #${r.draft}：${m.grids} 个网格`;
+    });
+  }
+
+  const ROLES = { grid_worker_full: "专职网格员", grid_worker_part: "兼职网格员", grid_leader: "网格长",
+    grid_assistant: "网格助理", building_head: "楼栋长", lane_head: "巷道长", courtyard_head: "院落长",
+    household_liaison: "联户长", party_member: "党员", volunteer: "志愿者", committee_member: "兼职委员",
+    community_instructor: "社区指导员", community_secretary: "社区书记" };
+
+  // every post on an old grid (by layer, grid and role: no names) → a grid of the draft
+  function postsTable(posts, drafted) {
+    const codes = drafted.features.map((f) => f.properties.code).sort();
+    const choice = (p) => `<select data-post="${esc(JSON.stringify([p.layer, p.grid, p.role]))}"
+      data-proposed="${esc(p.proposed || "")}"><option value="">（不转入）</option>${codes.map((c) =>
+        `<option ${c === p.to ? "selected" : ""}>${esc(c)}</option>`).join("")}</select>`;
+    return `<table id="posts" class="list"><thead><tr><th>原网格</th><th>岗位</th><th>人数</th>
+      <th>转入</th></tr></thead><tbody>${posts.map((p) => `<tr><td>${esc(p.layer)} ${esc(p.grid)}</td>
+      <td>${esc(ROLES[p.role] || p.role)}</td><td>${p.holders}</td><td>${choice(p)}</td></tr>`).join("")}
+      </tbody></table><button id="accept" type="button">接受人员安排</button>`;
+  }
+
+  async function accept() {
+    const r = state.merged;
+    await run("接受人员安排", async () => {
+      const edits = [...document.querySelectorAll("#posts select")]
+        .filter((s) => s.value !== s.dataset.proposed)
+        .map((s) => { const [layer, grid, role] = JSON.parse(s.dataset.post);
+                      return { layer, grid, role, to: s.value || null }; });
+      const done = await api.post(`/merges/${r.draft}/people/accept`, { edits });
+      return `已接受人员安排：${done.posts} 个岗位，改动 ${done.edited} 个`;
     });
   }
 

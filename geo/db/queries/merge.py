@@ -84,3 +84,67 @@ async def roles(conn: AsyncConnection, scope: str, sliver_m2: float) -> list[dic
         await cur.execute(ROLES, {"scope": scope, "sliver": sliver_m2})
         return await cur.fetchall()
 
+
+
+# -- the accepted people plan ---------------------------------------------------------------
+
+async def decided(conn: AsyncConnection, draft_id: int) -> dict[tuple[str, str, str], str | None]:
+    """The plan a planner accepted for a merged draft: (layer, grid, role) → new grid."""
+    cur = await conn.execute("SELECT layer, grid, role, to_code FROM merge_posts "
+                             "WHERE draft_id = %s", (draft_id,))
+    return {(r[0], r[1], r[2]): r[3] for r in await cur.fetchall()}
+
+
+async def store_posts(conn: AsyncConnection, draft_id: int,
+                      plan: list[tuple[str, str, str, str | None, bool]], actor: str) -> None:
+    """Replace the accepted plan of a draft."""
+    await conn.execute("DELETE FROM merge_posts WHERE draft_id = %s", (draft_id,))
+    if plan:
+        await conn.execute(
+            "INSERT INTO merge_posts (draft_id, layer, grid, role, to_code, edited, decided_by) "
+            "SELECT %s, p.layer, p.grid, p.role, p.to_code, p.edited, %s FROM unnest("
+            "%s::text[], %s::text[], %s::text[], %s::text[], %s::bool[]) "
+            "AS p(layer, grid, role, to_code, edited)",
+            (draft_id, actor, *[list(c) for c in zip(*plan, strict=True)]))
+
+
+CURRENT = "(r.valid_to IS NULL OR r.valid_to >= current_date) AND r.valid_from <= current_date"
+# the old posts of an accepted plan: the holders' current roles on the active grids it names
+HELD = f"""
+FROM merge_posts p
+JOIN grid_layers l ON l.theme = p.layer AND l.status = 'active'
+JOIN grids o ON o.layer_id = l.id AND o.code = p.grid
+JOIN role_assignments r ON r.grid_id = o.id AND r.role = p.role AND {CURRENT}
+LEFT JOIN grids n ON n.layer_id = p.draft_id AND n.code = p.to_code
+WHERE p.draft_id = %(draft)s
+"""
+
+
+async def apply_posts(conn: AsyncConnection, draft_id: int) -> dict[str, int]:
+    """At activation, before the old unified grids' references move to their successors:
+    a unified post goes to the grid the plan names (or ends today); a departmental post is
+    taken up on that grid by the same people from today (its department's post stays)."""
+    moved = await conn.execute(f"""
+        UPDATE role_assignments t SET grid_id = n.id {HELD}
+          AND p.layer = 'unified' AND n.id IS NOT NULL AND t.id = r.id""", {"draft": draft_id})
+    ended = await conn.execute(f"""
+        UPDATE role_assignments t SET valid_to = greatest(r.valid_from, current_date - 1)
+        {HELD} AND p.layer = 'unified' AND p.to_code IS NULL AND t.id = r.id""",
+        {"draft": draft_id})
+    added = await conn.execute(f"""
+        INSERT INTO role_assignments (person_id, role, grid_id, valid_from, published, work_phone)
+        SELECT DISTINCT ON (r.person_id, r.role, n.id) r.person_id, r.role, n.id, current_date,
+               r.published, r.work_phone {HELD} AND p.layer <> 'unified' AND n.id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM role_assignments e WHERE e.person_id = r.person_id
+                          AND e.role = r.role AND e.grid_id = n.id)""", {"draft": draft_id})
+    return {"posts_moved": moved.rowcount, "posts_ended": ended.rowcount,
+            "posts_taken_up": added.rowcount}
+
+
+async def stale_posts(conn: AsyncConnection, draft_id: int) -> list[str]:
+    """Grids an accepted plan names that the draft no longer has (edited since)."""
+    cur = await conn.execute(
+        "SELECT DISTINCT p.to_code FROM merge_posts p WHERE p.draft_id = %s AND p.to_code IS "
+        "NOT NULL AND NOT EXISTS (SELECT 1 FROM grids n WHERE n.layer_id = p.draft_id AND "
+        "n.code = p.to_code) ORDER BY 1", (draft_id,))
+    return [str(r[0]) for r in await cur.fetchall()]
