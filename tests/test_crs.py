@@ -256,3 +256,24 @@ def test_geometries_to_wgs84_from_projected_epsg() -> None:
     back = crs.geometries_to_wgs84(m, "EPSG:4545")
     a, b = shapely.get_coordinates(POLYGON), shapely.get_coordinates(back)
     assert metres(a[:, 0], a[:, 1], b[:, 0], b[:, 1]).max() < 0.001
+
+
+def test_a_transformer_made_in_another_thread_converts_the_same() -> None:
+    """The operation PROJ chooses is looked up once per process and rebuilt in other threads
+    from its pipeline: the same metres there as from_crs gives."""
+    import threading
+
+    import pyproj
+
+    from geo.crs import metric_transformer
+
+    lon, lat = [73.6, 104.8, 120.1, 134.7], [39.4, 26.6, 30.2, 48.3]
+    for zone in (4534, 4545, 4550, 4554):
+        metric_transformer(zone)  # chosen here
+        want = pyproj.Transformer.from_crs(4326, zone, always_xy=True).transform(lon, lat)
+        got: list[object] = []
+        worker = threading.Thread(target=lambda z=zone, out=got: out.append(
+            metric_transformer(z).transform(lon, lat)))
+        worker.start()
+        worker.join()
+        assert got and got[0] == want

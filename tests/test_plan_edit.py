@@ -533,3 +533,26 @@ def test_a_difference_geos_gets_wrong_is_redone() -> None:
     kept = checked_difference(community, part)
     assert kept.covers(shapely.Point(community.bounds[2] - 1e-6, community.centroid.y)) \
         or area_m2(kept, epsg) > 0.25 * area_m2(community, epsg)
+
+
+def test_faces_sharing_segments_are_measured_in_metres() -> None:
+    """The faces of one polygonize share their edges vertex for vertex: the length each pair
+    shares, by hashing segments, equals the overlay measure (shared_edge_m) in metres."""
+    import numpy as np
+
+    from geo.plan.shapes import EDGE_MIN_M, common_segments_m, shared_edge_m
+
+    d = 0.001
+    lines = [shapely.LineString([(LON0 + i * d, LAT0), (LON0 + i * d, LAT0 + 2 * d)])
+             for i in range(3)]
+    lines += [shapely.LineString([(LON0, LAT0 + j * d), (LON0 + 2 * d, LAT0 + j * d)])
+              for j in range(3)]
+    faces = list(shapely.get_parts(shapely.polygonize(shapely.get_parts(
+        shapely.union_all(lines)))))
+    assert len(faces) == 4
+    pairs, length = common_segments_m(faces, EPSG)
+    metric = to_metric(np.array(faces, dtype=object), EPSG)
+    want = {(i, j): shared_edge_m(metric[i], metric[j]) for i in range(4) for j in range(i + 1, 4)}
+    got = dict(zip(map(tuple, pairs.tolist()), length.tolist(), strict=True))
+    assert set(got) == {k for k, v in want.items() if v > EDGE_MIN_M}  # no diagonal pairs
+    assert all(abs(got[k] - want[k]) < 0.05 for k in got)  # the band adds ≤ 2 cm
