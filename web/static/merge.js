@@ -154,7 +154,7 @@
       data-proposed="${esc(p.proposed || "")}"><option value="">（不转入）</option>${codes.map((c) =>
         `<option ${c === p.to ? "selected" : ""}>${esc(c)}</option>`).join("")}</select>`;
     return `<table id="posts" class="list"><thead><tr><th>原网格</th><th>岗位</th><th>人数</th>
-      <th>转入</th></tr></thead><tbody>${posts.map((p) => `<tr><td>${esc(p.layer)} ${esc(p.grid)}</td>
+      <th>转入</th></tr></thead><tbody>${posts.map((p) => `<tr><td>${esc(p.layer === "unified" ? "综合网格" : p.layer)}<br>${esc(p.grid)}</td>
       <td>${esc(ROLES[p.role] || p.role)}</td><td>${p.holders}</td><td>${choice(p)}</td></tr>`).join("")}
       </tbody></table><button id="accept" type="button">接受人员安排</button>`;
   }
