@@ -30,4 +30,6 @@ async def open_merge(conn: AsyncConnection, user: User | None, client: str | Non
         await record_async(conn, actor_of(user), "create_layer", "grid_layer", str(row["id"]),
                            {"theme": THEME, "scope": district, "generation": 1,
                             "purpose": "merge"}, client)
-    return await drafts.open_draft(conn, user, client, THEME, scope, note, action="open_merge")
+    # the merge replaces every base grid and assigns every building itself
+    return await drafts.open_draft(conn, user, client, THEME, scope, note, action="open_merge",
+                                   assign=False)

@@ -160,10 +160,11 @@ def check(scope: Scope, rules: Rules) -> Checked:
 
 async def open_draft(conn: AsyncConnection, user: User | None, client: str | None, theme: str,
                      scope_code: str, note: str | None, copy_from: int | None = None,
-                     action: str = "open_draft") -> int:
+                     action: str = "open_draft", assign: bool = True) -> int:
     """A draft of ``theme``'s active generation for one community or street: a copy of its
     grids there (or of layer ``copy_from``'s, an earlier generation), and every building of
-    the scope assigned to the grid covering it."""
+    the scope assigned to the grid covering it (unless ``assign`` is false: a merge replaces
+    every base grid and assigns every building itself, at once)."""
     require(user, "plans", "write")
     if len(scope_code) not in (6, 9, 12):
         raise InvalidInput(f"scope: {scope_code!r} must be a street (9 digits) or a community "
@@ -177,22 +178,29 @@ async def open_draft(conn: AsyncConnection, user: User | None, client: str | Non
         draft_id = await q.create_draft(conn, base, scope_code, actor_of(user), note)
         source = copy_from or base["id"]
         copied = await q.copy_grids(conn, source, draft_id, scope_code, inside=True)
-        # driven from the grids (each grid's outline prepared once for the buildings its
-        # index finds), not from every building against the grids: 20× faster on a district
-        await conn.execute("""
-            INSERT INTO draft_buildings (layer_id, building_id, grid_id)
-            SELECT %(layer)s, b.id, c.grid_id
-            FROM buildings b LEFT JOIN (
-                SELECT DISTINCT ON (m.id) m.id, g.id AS grid_id
-                FROM grids g JOIN buildings m ON ST_Covers(g.geom, m.geom)
-                WHERE g.layer_id = %(layer)s ORDER BY m.id, g.code) c ON c.id = b.id
-            WHERE starts_with(coalesce(b.community_code, ''), %(scope)s)""",
-            {"layer": draft_id, "scope": scope_code})
-        await q.recount(conn, draft_id)
+        if assign:
+            await _assign_all(conn, draft_id, scope_code)
         await record_async(conn, actor_of(user), action, "grid_layer", str(draft_id),
                            {"theme": theme, "scope": scope_code, "base": base["id"],
                             "copied_from": source, "grids": len(copied)}, client)
     return draft_id
+
+
+async def _assign_all(conn: AsyncConnection, draft_id: int, scope_code: str) -> None:
+    """Every building of the scope to the draft's grid covering it (the smallest code on an
+    edge), and the grids' counts from them."""
+    # driven from the grids (each grid's outline prepared once for the buildings its
+    # index finds), not from every building against the grids: 20× faster on a district
+    await conn.execute("""
+        INSERT INTO draft_buildings (layer_id, building_id, grid_id)
+        SELECT %(layer)s, b.id, c.grid_id
+        FROM buildings b LEFT JOIN (
+            SELECT DISTINCT ON (m.id) m.id, g.id AS grid_id
+            FROM grids g JOIN buildings m ON ST_Covers(g.geom, m.geom)
+            WHERE g.layer_id = %(layer)s ORDER BY m.id, g.code) c ON c.id = b.id
+        WHERE starts_with(coalesce(b.community_code, ''), %(scope)s)""",
+        {"layer": draft_id, "scope": scope_code})
+    await q.recount(conn, draft_id)
 
 
 # -- editing ---------------------------------------------------------------------------------
