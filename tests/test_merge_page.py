@@ -134,10 +134,7 @@ def test_a_planner_merges_a_street_through_the_page(context: BrowserContext, ser
     goes = {d["from"]: d["to"] for p in proposed["people"] for d in p["duties"]
             if d["layer"] == "unified"}
     with psycopg.connect(merge_db) as c:
-        now = {(r[0], r[1], r[2]) for r in c.execute(
-            "SELECT r.person_id, r.role, g.code FROM role_assignments r JOIN grids g ON "
-            "g.id = r.grid_id WHERE g.layer_id = %s AND r.valid_from <= current_date AND "
-            "(r.valid_to IS NULL OR r.valid_to >= current_date)", (merged["draft"],))}
+        now = now_all(c, merged["draft"])
     assert held and all((pid, role, goes[code]) in now for pid, role, code in held)
 
     # and every departmental post of the accepted plan is now also held on its new grid, by
@@ -151,8 +148,7 @@ def test_a_planner_merges_a_street_through_the_page(context: BrowserContext, ser
                 "JOIN grid_layers l ON l.id = g.layer_id WHERE l.theme = %s AND l.status = "
                 "'active' AND g.code = %s AND r.role = %s AND (r.valid_to IS NULL OR "
                 "r.valid_to >= current_date)", (layer, grid, role))}
-            assert holders and all((pid, role, to) in now_all(c, merged["draft"])
-                                   for pid in holders)
+            assert holders and all((pid, role, to) in now for pid in holders)
 
 
 def now_all(c: psycopg.Connection, layer_id: int) -> set[tuple[int, str, str]]:

@@ -22,12 +22,9 @@ async def open_merge(conn: AsyncConnection, user: User | None, client: str | Non
     """A new draft of the unified layer over ``scope`` (a district, street or community)."""
     if await q.active_layer(conn, THEME, scope) is None:
         district = scope[:6]
-        (row,) = await q.fetch(
-            conn, "INSERT INTO grid_layers (theme, name, scope_code, generation, status, "
-            "valid_from, created_by, note) VALUES (%s, %s, %s, 1, 'active', now(), %s, %s) "
-            "RETURNING id", (THEME, f"综合网格 {district}", district, actor_of(user),
-                             "多网合一：尚无综合网格，合并前新建（空）"))
-        await record_async(conn, actor_of(user), "create_layer", "grid_layer", str(row["id"]),
+        layer = await q.create_first_layer(conn, THEME, district, f"综合网格 {district}",
+                                           actor_of(user), "多网合一：尚无综合网格，合并前新建（空）")
+        await record_async(conn, actor_of(user), "create_layer", "grid_layer", str(layer),
                            {"theme": THEME, "scope": district, "generation": 1,
                             "purpose": "merge"}, client)
     # the merge replaces every base grid and assigns every building itself

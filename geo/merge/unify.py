@@ -30,7 +30,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
 from geo.plan import blocks
-from geo.plan.cells import community_of, locate
+from geo.plan.cells import by_community, locate
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome
 from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
@@ -197,9 +197,7 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
             hit = index.query(scope.communities[c], predicate="intersects")
             return [sources[i] for i in sorted(hit.tolist())]
 
-        mine: dict[str | None, list[PlanBuilding]] = {}
-        for b in scope.buildings:
-            mine.setdefault(community_of(b, scope), []).append(b)
+        mine = by_community(scope)
         made = [s for found in each(lambda c: seeds(scope, rules, c, near(c),
                                                     Homes(mine.get(c, []))),
                                     sorted(scope.communities)) for s in found]

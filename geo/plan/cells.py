@@ -24,6 +24,15 @@ def community_of(building: PlanBuilding, scope: Scope) -> str | None:
     return None
 
 
+def by_community(scope: Scope, buildings: Sequence[PlanBuilding] | None = None
+                 ) -> dict[str | None, list[PlanBuilding]]:
+    """The scope's buildings (or ``buildings``) grouped by community (``community_of``)."""
+    out: dict[str | None, list[PlanBuilding]] = {}
+    for b in scope.buildings if buildings is None else buildings:
+        out.setdefault(community_of(b, scope), []).append(b)
+    return out
+
+
 def building_cells(scope: Scope) -> dict[int, BaseGeometry]:
     """Building id → its Voronoi cell (lon/lat) clipped to the building's community.
 

@@ -63,7 +63,7 @@ async def activate(conn: AsyncConnection, user: User | None, client: str | None,
 async def _accepted_people(conn: AsyncConnection, draft_id: int) -> dict[str, int]:
     """The people plan a planner accepted for a merged draft, applied (nothing without one);
     refused when the draft was edited since and lost a grid the plan names."""
-    if not await mq.decided(conn, draft_id):
+    if not await mq.has_posts(conn, draft_id):
         return {}
     stale = await mq.stale_posts(conn, draft_id)
     if stale:

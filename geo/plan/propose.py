@@ -47,7 +47,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import InvalidInput
 from geo.plan import blocks
 from geo.plan.blocks import Ground, SiteGraph, Sites
-from geo.plan.cells import community_of, locate
+from geo.plan.cells import by_community, locate
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
 from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
@@ -380,10 +380,7 @@ def propose(scope: Scope, rules: Rules, community: str | None = None,
         raise InvalidInput(f"community: {community} is not in this draft's scope")
     codes = [community] if community is not None else sorted(scope.communities)
     streets = blocks.Streets(network) if network is not None else None
-    homes: dict[str | None, list[PlanBuilding]] = {}
-    for b in scope.buildings:
-        if blocks.usable(b):
-            homes.setdefault(community_of(b, scope), []).append(b)
+    homes = by_community(scope, [b for b in scope.buildings if blocks.usable(b)])
     plans = each(lambda c: _plan(scope, rules, c, streets, seed, homes.get(c, [])), codes)
     keys = iter(_new_keys(scope, sum(len(p.shapes) for p in plans)))
     made: list[PlanGrid] = []

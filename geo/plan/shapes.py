@@ -90,22 +90,6 @@ def shared_edge_m(a_metric: BaseGeometry, b_metric: BaseGeometry) -> float:
     return float(along.length)
 
 
-def touching_edges_m(metric: Any) -> tuple[Any, Any]:
-    """Every pair (i < j) of the metric polygons ``metric`` that lie within EDGE_EPS_M of
-    each other, and the length of i's boundary running along j (``shared_edge_m`` for all
-    of them at once: each buffer and boundary made once, one vectorised intersection)."""
-    geoms = np.asarray(metric, dtype=object)
-    i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=EDGE_EPS_M)
-    keep = i < j
-    pairs = np.column_stack([i[keep], j[keep]]).astype(np.intp)
-    if not len(pairs):
-        return pairs, np.zeros(0)
-    bands = shapely.buffer(geoms, EDGE_EPS_M)
-    rims = shapely.boundary(geoms)
-    along = shapely.intersection(rims[pairs[:, 0]], bands[pairs[:, 1]])
-    return pairs, np.asarray(shapely.length(along), dtype=np.float64)
-
-
 def checked_difference(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
     """``a`` minus ``b``, checked against a predicate: GEOS's floating overlay (3.13, 3.14)
     now and then returns a part that ``b`` plainly covers (a whole community left as a "gap"

@@ -18,15 +18,7 @@
   const askLogin = api.signInDialog("工作人员登录", () => afterLogin()).ask;
 
   async function afterLogin() {
-    const me = await api.get("/auth/me");
-    $("who").textContent = `${me.username}（${me.role}）`;
-    const scope = me.scope || "";
-    const streets = await api.get("/areas?level=street");
-    state.streets = streets.filter((s) => s.code.startsWith(scope) || scope.startsWith(s.code));
-    const select = $("street");
-    select.innerHTML = state.streets.map((s) =>
-      `<option value="${esc(s.code)}">${esc(s.name)}（${esc(s.code)}）</option>`).join("");
-    select.disabled = !state.streets.length;
+    state.streets = await api.streetsInScope();
     if (!state.streets.length) { setStatus("您的范围内没有街道", true); return; }
     await chooseStreet(state.streets[0].code);
   }

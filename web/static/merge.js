@@ -19,14 +19,7 @@
   const askLogin = api.signInDialog("工作人员登录", () => afterLogin()).ask;
 
   async function afterLogin() {
-    const me = await api.get("/auth/me");
-    $("who").textContent = `${me.username}（${me.role}）`;
-    const scope = me.scope || "";
-    const streets = await api.get("/areas?level=street");
-    state.streets = streets.filter((s) => s.code.startsWith(scope) || scope.startsWith(s.code));
-    $("street").innerHTML = state.streets.map((s) =>
-      `<option value="${esc(s.code)}">${esc(s.name)}（${esc(s.code)}）</option>`).join("");
-    $("street").disabled = !state.streets.length;
+    state.streets = await api.streetsInScope();
     const layers = await api.get("/grid-layers");
     state.layers = [...new Set(layers.filter((l) => l.status === "active" && l.theme !== "unified")
       .map((l) => l.theme))];

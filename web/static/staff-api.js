@@ -101,8 +101,24 @@
     return { run, status };
   }
 
+  // Who is signed in (in #who) and the streets of their scope, listed in the select #street
+  // (disabled when there are none); returns those streets.
+  async function streetsInScope() {
+    const $ = (id) => document.getElementById(id);
+    const { esc } = window.gridgov;
+    const me = await request("GET", "/auth/me");
+    $("who").textContent = `${me.username}（${me.role}）`;
+    const scope = me.scope || "";
+    const streets = (await request("GET", "/areas?level=street"))
+      .filter((s) => s.code.startsWith(scope) || scope.startsWith(s.code));
+    $("street").innerHTML = streets.map((s) =>
+      `<option value="${esc(s.code)}">${esc(s.name)}（${esc(s.code)}）</option>`).join("");
+    $("street").disabled = !streets.length;
+    return streets;
+  }
+
   window.staffApi = {
-    token, login, logout, signInDialog, tasks,
+    token, login, logout, signInDialog, tasks, streetsInScope,
     get: (path) => request("GET", path),
     post: (path, body, ifMatch) => request("POST", path, body, ifMatch),
     del: (path, ifMatch) => request("DELETE", path, undefined, ifMatch),

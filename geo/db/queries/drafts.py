@@ -65,6 +65,16 @@ async def create_draft(conn: AsyncConnection, base: dict[str, Any], scope: str, 
     return int(row["id"])
 
 
+async def create_first_layer(conn: AsyncConnection, theme: str, scope: str, name: str,
+                             actor: str, note: str) -> int:
+    """An empty active generation 1 of ``theme`` over ``scope`` (a layer with no grids yet)."""
+    (row,) = await fetch(
+        conn, "INSERT INTO grid_layers (theme, name, scope_code, generation, status, valid_from, "
+        "created_by, note) VALUES (%s, %s, %s, 1, 'active', now(), %s, %s) RETURNING id",
+        (theme, name, scope, actor, note))
+    return int(row["id"])
+
+
 async def copy_grids(conn: AsyncConnection, source: int, target: int,
                      scope: str | None, inside: bool) -> dict[int, int]:
     """Copy the grids of layer ``source`` inside (or outside) ``scope`` into ``target``,

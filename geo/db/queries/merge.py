@@ -141,6 +141,13 @@ async def apply_posts(conn: AsyncConnection, draft_id: int) -> dict[str, int]:
             "posts_taken_up": added.rowcount}
 
 
+async def has_posts(conn: AsyncConnection, draft_id: int) -> bool:
+    cur = await conn.execute("SELECT EXISTS (SELECT 1 FROM merge_posts WHERE draft_id = %s)",
+                             (draft_id,))
+    row = await cur.fetchone()
+    return bool(row and row[0])
+
+
 async def stale_posts(conn: AsyncConnection, draft_id: int) -> list[str]:
     """Grids an accepted plan names that the draft no longer has (edited since)."""
     cur = await conn.execute(
