@@ -135,7 +135,9 @@ def _ground_in(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, com
         if not idx:
             spare.append(block)
             continue
-        cells = building_cells(_site_scope(sites, idx, community, epsg, block))
+        # sites are distinct points: a block of one site is that site's cell
+        cells = {idx[0]: block} if len(idx) == 1 else \
+            building_cells(_site_scope(sites, idx, community, epsg, block))
         for i in idx:
             core, rest = _core(cells[i], sites.points[i])
             cores[i] = core

@@ -205,9 +205,15 @@ async def _assign_all(conn: AsyncConnection, draft_id: int, scope_code: str) -> 
 
 # -- editing ---------------------------------------------------------------------------------
 
-async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: EditResult
-                 ) -> dict[int, int]:
-    """Write an edit; returns the ids given to the new grids (negative key → id)."""
+async def _new_ids(conn: AsyncConnection, result: EditResult) -> dict[int, int]:
+    """The ids the new grids of an edit will have (negative key → id)."""
+    created = sorted(result.created, reverse=True)
+    return dict(zip(created, await q.grid_ids(conn, len(created)), strict=True))
+
+
+async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: EditResult,
+                 ids: dict[int, int]) -> None:
+    """Write an edit, its new grids with the ids ``_new_ids`` gave them."""
     before = {g.key: g for g in scope.grids}
     await q.delete_grids(conn, layer_id, sorted(result.removed))
     after = {g.key: g for g in result.grids}
@@ -215,15 +221,13 @@ async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: Edi
     await q.park_codes(conn, layer_id, recoded)
     for key in sorted(result.changed):
         await q.update_grid(conn, layer_id, after[key])
-    created = sorted(result.created, reverse=True)
-    ids = dict(zip(created, await q.insert_grids(conn, layer_id, [after[k] for k in created]),
-                   strict=True))
+    created = sorted(ids)
+    await q.insert_grids(conn, layer_id, [after[k] for k in created], [ids[k] for k in created])
     old = {b.id: b.grid for b in scope.buildings}
     moved = [(b, None if g is None else ids.get(g, g))
              for b, g in result.assignment.items() if g != old.get(b)]
     await q.assign(conn, layer_id, moved)
     await q.recount(conn, layer_id)
-    return ids
 
 
 def _as_saved(scope: Scope, result: EditResult, ids: dict[int, int]) -> Scope:
@@ -249,16 +253,23 @@ async def edit(conn: AsyncConnection, user: User | None, client: str | None, dra
         # the operation and the check are CPU work (an auto-proposal, a merge: seconds):
         # off the event loop, so that other requests are served meanwhile
         result = await asyncio.to_thread(operation, scope, rules)
-        ids = await _write(conn, draft_id, scope, result)
-        version = await q.bump(conn, draft_id)
-        touched = sorted({*result.changed, *ids.values()})
-        await record_async(conn, actor_of(user), action, "grid_layer", str(draft_id),
-                           {**detail, "changed": sorted(result.changed),
-                            "created": sorted(ids.values()), "removed": sorted(result.removed)},
-                           client)
+        ids = await _new_ids(conn, result)
+        # the check needs only what the edit made: it runs while the edit is written
+        checking = asyncio.ensure_future(asyncio.to_thread(
+            check, _as_saved(scope, result, ids), rules))
+        try:
+            await _write(conn, draft_id, scope, result, ids)
+            version = await q.bump(conn, draft_id)
+            await record_async(conn, actor_of(user), action, "grid_layer", str(draft_id),
+                               {**detail, "changed": sorted(result.changed),
+                                "created": sorted(ids.values()),
+                                "removed": sorted(result.removed)}, client)
+        except BaseException:
+            await asyncio.gather(checking, return_exceptions=True)
+            raise
     versions = await q.grid_versions(conn, draft_id)
-    saved = _as_saved(scope, result, ids)
-    checked = await asyncio.to_thread(check, saved, rules)
+    checked = await checking
+    touched = sorted({*result.changed, *ids.values()})
     return {"draft": draft_id, "version": version,
             "etag": draft_etag({**layer, "version": version}),
             "changed": [_grid_ref(k, versions) for k in touched if k in versions],

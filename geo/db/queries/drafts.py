@@ -182,29 +182,35 @@ def multipolygon_wkb(geom: BaseGeometry) -> bytes:
 _GEOM = "ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_GeomFromWKB(%s, 4326)), 3))"
 
 
-async def insert_grids(conn: AsyncConnection, layer_id: int, grids: list[Any]) -> list[int]:
-    """Insert ``grids`` in one statement; their new ids, in the same order (matched by code,
-    which is unique within a layer)."""
-    if not grids:
+async def grid_ids(conn: AsyncConnection, n: int) -> list[int]:
+    """``n`` new grid ids, taken from the grids' sequence before the grids are written (so
+    that what an edit made can be checked while it is being written)."""
+    if n <= 0:
         return []
-    rows = await fetch(conn, f"""
-        INSERT INTO grids (layer_id, code, name, kind, dedicated_type, community_code, geom,
+    rows = await fetch(conn, "SELECT nextval(pg_get_serial_sequence('grids', 'id')) AS id "
+                             "FROM generate_series(1, %s)", (n,))
+    return [int(r["id"]) for r in rows]
+
+
+async def insert_grids(conn: AsyncConnection, layer_id: int, grids: list[Any], ids: list[int]
+                       ) -> None:
+    """Insert ``grids`` with the ids ``grid_ids`` gave them, in one statement."""
+    if not grids:
+        return
+    await conn.execute(f"""
+        INSERT INTO grids (id, layer_id, code, name, kind, dedicated_type, community_code, geom,
                            lineage, locked)
-        SELECT %s, n.code, n.name, n.kind, n.dedicated_type, n.community_code,
+        SELECT n.id, %s, n.code, n.name, n.kind, n.dedicated_type, n.community_code,
                {_GEOM.replace("%s", "n.wkb")},
                ARRAY(SELECT e::int FROM jsonb_array_elements_text(n.lineage) WITH ORDINALITY
                      AS l(e, k) ORDER BY k), n.locked
-        FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bytea[],
-                    %s::jsonb[], %s::bool[]) WITH ORDINALITY
-             AS n(code, name, kind, dedicated_type, community_code, wkb, lineage, locked, i)
-        ORDER BY n.i
-        RETURNING id, code""",
-        (layer_id, [g.code for g in grids], [g.name for g in grids], [g.kind for g in grids],
+        FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                    %s::bytea[], %s::jsonb[], %s::bool[])
+             AS n(id, code, name, kind, dedicated_type, community_code, wkb, lineage, locked)""",
+        (layer_id, ids, [g.code for g in grids], [g.name for g in grids], [g.kind for g in grids],
          [g.dedicated_type for g in grids], [g.community_code for g in grids],
          [multipolygon_wkb(g.geom) for g in grids], [Jsonb(list(g.lineage)) for g in grids],
          [g.locked for g in grids]))
-    made = {r["code"]: int(r["id"]) for r in rows}
-    return [made[g.code] for g in grids]
 
 
 async def update_grid(conn: AsyncConnection, layer_id: int, g: Any) -> None:
