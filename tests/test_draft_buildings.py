@@ -1,0 +1,72 @@
+"""A draft's building assignment keeps the guarantees of foreign keys, checked a statement at
+a time (migration 0010): what it names must exist, its grid must be of its layer, and
+deleting a building, grid or layer updates it."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+SQUARE = "ST_Multi(ST_GeomFromText('POLYGON((106.7 26.5,106.71 26.5,106.71 26.51,106.7 26.5))', 4326))"
+
+
+def _layer(conn: psycopg.Connection, name: str) -> tuple[int, int]:
+    """A draft layer with one grid: (layer id, grid id)."""
+    (layer,) = conn.execute(
+        "INSERT INTO grid_layers (theme, name, scope_code, status, draft_scope) "
+        "VALUES ('unified', %s, '520602', 'draft', '520602') RETURNING id", (name,)).fetchone()
+    (grid,) = conn.execute(
+        f"INSERT INTO grids (layer_id, code, name, geom) VALUES (%s, '520602001001099', 'g', "
+        f"{SQUARE}) RETURNING id", (layer,)).fetchone()
+    return layer, grid
+
+
+def _buildings(conn: psycopg.Connection, n: int) -> list[int]:
+    """``n`` new buildings (nothing else refers to them)."""
+    return [conn.execute("INSERT INTO buildings (address, geom) VALUES ('测试', "
+                         "ST_SetSRID(ST_MakePoint(106.705, 26.502), 4326)) RETURNING id"
+                         ).fetchone()[0] for _ in range(n)]
+
+
+def _rows(conn: psycopg.Connection, layer: int) -> dict[int, int | None]:
+    return dict(conn.execute("SELECT building_id, grid_id FROM draft_buildings WHERE layer_id = %s",
+                             (layer,)).fetchall())
+
+
+def _refused(conn: psycopg.Connection, sql: str, args: tuple) -> str:
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as e, conn.transaction():
+        conn.execute(sql, args)
+    return str(e.value)
+
+
+INSERT = "INSERT INTO draft_buildings (layer_id, building_id, grid_id) VALUES (%s, %s, %s)"
+
+
+def test_rows_must_name_what_exists(conn: psycopg.Connection) -> None:
+    a, grid_a = _layer(conn, "a")
+    b, grid_b = _layer(conn, "b")
+    one, two = _buildings(conn, 2)
+    conn.execute(INSERT, (a, one, grid_a))
+    # a grid of another layer: the foreign key took it, the check does not
+    assert f"building {two} to grid {grid_b} of layer {a}" in _refused(conn, INSERT, (a, two, grid_b))
+    assert "no such building" in _refused(conn, INSERT, (a, -1, grid_a))
+    _refused(conn, INSERT, (-5, two, None))
+    _refused(conn, "UPDATE draft_buildings SET grid_id = %s WHERE layer_id = %s", (grid_b, a))
+    conn.execute(INSERT, (a, two, None))  # unassigned is allowed
+    assert _rows(conn, a) == {one: grid_a, two: None}
+
+
+def test_deletes_reach_the_assignment(conn: psycopg.Connection) -> None:
+    a, grid_a = _layer(conn, "a")
+    b, grid_b = _layer(conn, "b")
+    one, two, three = _buildings(conn, 3)
+    conn.execute("INSERT INTO draft_buildings (layer_id, building_id, grid_id) VALUES "
+                 "(%s, %s, %s), (%s, %s, %s), (%s, %s, %s)",
+                 (a, one, grid_a, a, two, grid_a, b, three, grid_b))
+    conn.execute("DELETE FROM grids WHERE id = %s", (grid_a,))
+    assert _rows(conn, a) == {one: None, two: None}  # SET NULL
+    conn.execute("DELETE FROM buildings WHERE id = %s", (one,))
+    assert _rows(conn, a) == {two: None}  # CASCADE
+    conn.execute("DELETE FROM grid_layers WHERE id = %s", (b,))  # its grid goes with it
+    assert _rows(conn, b) == {}
+    assert _rows(conn, a) == {two: None}
