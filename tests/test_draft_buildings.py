@@ -44,7 +44,7 @@ INSERT = "INSERT INTO draft_buildings (layer_id, building_id, grid_id) VALUES (%
 
 def test_rows_must_name_what_exists(conn: psycopg.Connection) -> None:
     a, grid_a = _layer(conn, "a")
-    b, grid_b = _layer(conn, "b")
+    _, grid_b = _layer(conn, "b")
     one, two = _buildings(conn, 2)
     conn.execute(INSERT, (a, one, grid_a))
     # a grid of another layer: the foreign key took it, the check does not
