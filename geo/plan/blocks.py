@@ -13,7 +13,7 @@ the community boundary and on the kept grids' edges; lengths are measured in the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,14 +115,39 @@ def ground(free: BaseGeometry, sites: Sites, community: str, epsg: int,
     street blocks when a network is given, unless that splits the graph into more pieces than
     the plain cells do (a block whose cells touch no cell across its streets): the grids must be
     contiguous, and following streets is only a preference."""
+    return ground_in_blocks(free, sites, community, epsg, network)[0]
+
+
+Centres = Callable[[Ints], list[int]]
+
+
+def ground_in_blocks(free: BaseGeometry, sites: Sites, community: str, epsg: int,
+                     network: BaseGeometry | Streets | None, centres: Centres | None = None
+                     ) -> tuple[Ground, list[int]]:
+    """``ground`` of the sites that ``centres`` picks from each block's sites (all of them
+    when None: geo.plan.parcels gathers many into few); and the sites picked, in the order
+    of the ground's cells."""
     network = _streets_near(network, free)
     blocks = street_blocks(free, network, sites, epsg) if network is not None else [free]
-    found = _ground_in(blocks, free, sites, community, epsg, network)
+    found, chosen = _picked(blocks, free, sites, community, epsg, network, centres)
     if found.blocks > 1 and found.components()[0] > 1:
-        plain = _ground_in([free], free, sites, community, epsg, network)
+        plain, alone = _picked([free], free, sites, community, epsg, network, centres)
         if plain.components()[0] < found.components()[0]:
-            return plain
-    return found
+            return plain, alone
+    return found, chosen
+
+
+def _picked(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, community: str,
+            epsg: int, network: BaseGeometry | None, centres: Centres | None
+            ) -> tuple[Ground, list[int]]:
+    if centres is None:
+        return _ground_in(blocks, free, sites, community, epsg, network), list(range(len(sites)))
+    owner = _block_of(blocks, sites.points)
+    chosen = sorted(i for b in range(len(blocks)) if (idx := np.flatnonzero(owner == b)).size
+                    for i in centres(idx))
+    few = Sites(sites.points[chosen], sites.xy[chosen], sites.households[chosen],
+                [sites.buildings[i] for i in chosen])
+    return _ground_in(blocks, free, few, community, epsg, network), chosen
 
 
 def _ground_in(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, community: str,

@@ -45,7 +45,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import InvalidInput
-from geo.plan import blocks
+from geo.plan import blocks, parcels
 from geo.plan.blocks import Ground, SiteGraph, Sites
 from geo.plan.cells import by_community, locate
 from geo.plan.codes import next_codes, reading_order
@@ -419,12 +419,18 @@ def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | 
         plan.shapes = blocks.pieces(free, rules.tolerance_m2, scope.epsg)
         plan.members = [[] for _ in plan.shapes]
         return plan
-    found = blocks.ground(free, sites, community, scope.epsg, streets)
+    many = parcels.needed(sites, grid_count(int(sites.households.sum()), len(sites), rules))
+    if many:
+        found, sites = parcels.gathered(free, sites, community, scope.epsg, streets, rules, seed)
+    else:
+        found = blocks.ground(free, sites, community, scope.epsg, streets)
     labels, k = partition(found, sites, rules, seed)
     shapes, alone = blocks.shapes_of(labels, k, found, scope.epsg)
     members: list[list[int]] = [[] for _ in range(k)]
     for site, r in enumerate(labels):
         members[r].extend(sites.buildings[site])
+    if many:  # a parcel's building may stand in a neighbour's grid: it goes where it stands
+        members = _where_they_stand(members, shapes, loose)
     # Ground enclosed by kept grids touches no new grid: it becomes a grid of its own rather
     # than a gap (an error) or a detached part of another grid (also an error).
     for piece in blocks.pieces(shapely.union_all(alone), rules.tolerance_m2, scope.epsg) if alone else []:
@@ -434,3 +440,23 @@ def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | 
     plan.shapes = [shapes[i] for i in order]
     plan.members = [members[i] for i in order]
     return plan
+
+
+def _where_they_stand(members: list[list[int]], shapes: list[BaseGeometry],
+                      buildings: Sequence[PlanBuilding]) -> list[list[int]]:
+    """Each building of ``members`` moved to the shape that covers it (the first on a shared
+    edge; kept where none does)."""
+    region = {bid: r for r, ids in enumerate(members) for bid in ids}
+    mine = [b for b in buildings if b.id in region]
+    if mine and shapes:
+        points = np.empty(len(mine), dtype=object)
+        points[:] = [b.point for b in mine]
+        hit, shape = shapely.STRtree(shapes).query(points, predicate="covered_by")
+        order = np.lexsort((shape, hit))  # on a shared edge, the first shape
+        first = np.unique(hit[order], return_index=True)
+        for i, r in zip(first[0].tolist(), shape[order][first[1]].tolist(), strict=True):
+            region[mine[i].id] = r
+    out: list[list[int]] = [[] for _ in members]
+    for bid, r in region.items():
+        out[r].append(bid)
+    return out

@@ -1,0 +1,81 @@
+"""Parcels: the buildings of a large community gathered into fewer sites before it is divided.
+
+The auto-proposal grows grids site by site over the cells of the sites (geo.plan.blocks). A
+community of one-storey houses, sheds and shops can hold a hundred buildings per grid; it
+costs a hundred cells per grid to draw and measure, for boundaries no better than twenty would
+give. Where a community has more than SPARSE sites per grid it will hold, its sites are
+gathered first:
+
+1. In each street block, centres are spread over its sites by the households
+   (``blocks.spread_seeds``: recursive bisection), one per PARCEL_SHARE of a grid's target.
+2. The cells are drawn for the centres (the Voronoi diagram of a block's centres, clipped to
+   the block: the ground a grid is made of, as for buildings).
+3. Every site joins the parcel whose cell covers it (the nearest cell when none does: a
+   building recorded in the community but standing outside it, or in a cut-off part of a
+   cell). A parcel's households are its sites'.
+
+The grids are then grown over the parcels, and each building goes to the new grid that covers
+it (its parcel's grid where none does).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.plan.blocks import Ground, Sites, Streets, ground_in_blocks, spread_seeds
+from geo.plan.model import Rules
+
+SPARSE = 40  # sites per grid above which a community is gathered into parcels
+PARCEL_SHARE = 1 / 16  # a parcel holds about this share of a grid's target households
+EMPTY_WEIGHT = 0.25  # a building without households still weighs this much in the spread
+
+
+def needed(sites: Sites, k: int) -> bool:
+    """Whether ``sites`` that will make ``k`` grids are worth gathering."""
+    return len(sites) > SPARSE * max(k, 1)
+
+
+def gathered(free: BaseGeometry, sites: Sites, community: str, epsg: int,
+             streets: Streets | BaseGeometry | None, rules: Rules, seed: int
+             ) -> tuple[Ground, Sites]:
+    """The ground of the parcels of ``sites`` in ``free``, and the parcels as sites (their
+    centres, households and buildings)."""
+    cap = max(rules.households_target * PARCEL_SHARE, 1.0)
+    rng = np.random.default_rng(seed)
+
+    def centres(block_sites: np.ndarray) -> list[int]:
+        mass = sites.households[block_sites].astype(np.float64) + EMPTY_WEIGHT
+        m = min(len(block_sites), max(1, math.ceil(float(mass.sum()) / cap)))
+        if m == len(block_sites):
+            return block_sites.tolist()
+        return block_sites[spread_seeds(sites.xy[block_sites], mass, m, rng)].tolist()
+
+    found, chosen = ground_in_blocks(free, sites, community, epsg, streets, centres)
+    owner = _owners(found, sites, chosen)
+    households = np.bincount(owner, weights=sites.households, minlength=len(chosen))
+    members: list[list[int]] = [[] for _ in chosen]
+    for site, parcel in enumerate(owner.tolist()):
+        members[parcel].extend(sites.buildings[site])
+    parcels = Sites(sites.points[chosen], sites.xy[chosen],
+                    np.rint(households).astype(np.intp), members)
+    return found, parcels
+
+
+def _owners(found: Ground, sites: Sites, chosen: list[int]) -> np.ndarray:
+    """The parcel of every site: the one whose cell covers it, else the nearest cell."""
+    owner = np.full(len(sites), -1, dtype=np.intp)
+    owner[chosen] = np.arange(len(chosen))  # a centre belongs to its own parcel
+    live = np.flatnonzero(~shapely.is_empty(np.asarray(found.cores, dtype=object)))
+    tree = shapely.STRtree(np.asarray(found.cores, dtype=object)[live])
+    todo = np.flatnonzero(owner < 0)
+    site, cell = tree.query(sites.points[todo], predicate="covered_by")
+    first = np.unique(site, return_index=True)
+    owner[todo[first[0]]] = live[cell[first[1]]]
+    lost = np.flatnonzero(owner < 0)
+    if len(lost):
+        owner[lost] = live[tree.nearest(sites.points[lost])]
+    return owner
