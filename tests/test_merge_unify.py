@@ -4,13 +4,14 @@ passes validation, keeps every household and maps every old grid through the cro
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import psycopg
 import shapely
 
-from geo.merge.unify import unify
+from geo.merge.unify import _fill_gaps, unify
 from geo.plan.cells import locate
 from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
 
@@ -100,6 +101,20 @@ def test_a_lower_layer_stands_where_the_priority_grid_cannot() -> None:
 def _post(live_server: str, who: dict[str, str], **body: Any) -> httpx.Response:
     return httpx.post(f"{live_server}/api/v1/merges", json=body, timeout=300,
                       headers={"Authorization": who["Authorization"]})
+
+
+def test_ground_no_grid_took_goes_with_its_buildings() -> None:
+    """A notch of the community that no new grid covers joins the new grid it shares the
+    longest edge with, and the buildings standing in it are assigned to that grid."""
+    scope = hand_made()
+    west = PlanGrid(key=-1, code="", name="", kind="base", dedicated_type=None,
+                    community_code=scope.code, geom=box(0, 0, 4, 5))
+    east = replace(west, key=-2, geom=box(4, 0, 10, 5).difference(box(8, 1, 10, 4)))
+    grids, standing = _fill_gaps(scope, Rules(), [west, east])
+    notch = box(8, 1, 10, 4)
+    inside = {b.id for b in scope.buildings if notch.covers(b.point)}
+    assert inside and standing == dict.fromkeys(inside, -2)
+    assert grids[0] == west and grids[1].geom.covers(notch)
 
 
 def test_a_street_merged_through_the_api(live_server: str, accounts: dict[str, dict[str, str]],

@@ -122,10 +122,13 @@ def _joined(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
     return clean(shapely.union(a, shapely.snap(b, a, SNAP_DEG)))
 
 
-def _fill_gaps(scope: Scope, rules: Rules, grids: list[PlanGrid]) -> list[PlanGrid]:
+def _fill_gaps(scope: Scope, rules: Rules, grids: list[PlanGrid]
+               ) -> tuple[list[PlanGrid], dict[int, int]]:
     """Ground of a community that no grid took (an empty piece between seeds the
-    auto-proposal did not reach) goes to the new grid sharing the longest edge with it."""
+    auto-proposal did not reach) goes to the new grid sharing the longest edge with it; so do
+    the buildings standing on it (building id → grid key)."""
     out = list(grids)
+    joined: list[tuple[BaseGeometry, int]] = []
     for community, bound in scope.communities.items():
         mine = [i for i, g in enumerate(out) if g.community_code == community]
         gap = clean(checked_difference(bound, shapely.union_all([out[i].geom for i in mine])))
@@ -137,7 +140,20 @@ def _fill_gaps(scope: Scope, rules: Rules, grids: list[PlanGrid]) -> list[PlanGr
             best = max(shared, key=lambda i: shared[i], default=None)
             if best is not None and shared[best] >= EDGE_MIN_M:
                 out[best] = out[best].with_geom(_joined(out[best].geom, part))
-    return out
+                joined.append((part, out[best].key))
+    return out, _standing(scope, joined)
+
+
+def _standing(scope: Scope, pieces: list[tuple[BaseGeometry, int]]) -> dict[int, int]:
+    """The buildings standing on ``pieces`` (shape, grid key): building id → that key."""
+    if not pieces:
+        return {}
+    points = np.empty(len(scope.buildings), dtype=object)
+    points[:] = [b.point for b in scope.buildings]
+    piece, building = shapely.STRtree(points).query(
+        np.array([p for p, _ in pieces], dtype=object), predicate="covers")
+    return {scope.buildings[b].id: pieces[p][1]
+            for p, b in zip(piece.tolist(), building.tolist(), strict=True)}
 
 
 def _give_up(scope: Scope, rules: Rules, community: str, homes: Homes,
@@ -207,7 +223,7 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
             replace(b, grid=g) for b, g in zip(scope.buildings, locate(
                 scope.buildings, kept + made).values(), strict=True)])
         result = propose(seeded, rules, network=network, seed=seed)
-        filled = _fill_gaps(scope, rules, result.grids)
+        filled, standing = _fill_gaps(scope, rules, result.grids)
         new = [g for g in filled if g.key < 0]
         lineage = dict(zip([g.key for g in new], blocks.lineages(
             [g.geom for g in new], scope.grids, rules.tolerance_m2, scope.epsg), strict=True))
@@ -216,7 +232,7 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
         codes = _numbered(grids, kept)
         grids = [replace(g, code=codes[g.key], name=f"第{int(codes[g.key][12:])}网格")
                  if g.key in codes else g for g in grids]
-        moved = {b: g for b, g in result.assignment.items() if g is not None}
+        moved = {b: g for b, g in result.assignment.items() if g is not None} | standing
         return _outcome(scope, grids, moved=moved)
 
     return operation

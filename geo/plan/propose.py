@@ -429,13 +429,13 @@ def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | 
     members: list[list[int]] = [[] for _ in range(k)]
     for site, r in enumerate(labels):
         members[r].extend(sites.buildings[site])
-    if many:  # a parcel's building may stand in a neighbour's grid: it goes where it stands
-        members = _where_they_stand(members, shapes, loose)
     # Ground enclosed by kept grids touches no new grid: it becomes a grid of its own rather
     # than a gap (an error) or a detached part of another grid (also an error).
     for piece in blocks.pieces(shapely.union_all(alone), rules.tolerance_m2, scope.epsg) if alone else []:
         shapes.append(piece)
         members.append([])
+    if many:  # a parcel's building may stand in another grid: it goes where it stands
+        members = _where_they_stand(members, shapes, loose)
     order = reading_order(shapes)
     plan.shapes = [shapes[i] for i in order]
     plan.members = [members[i] for i in order]
