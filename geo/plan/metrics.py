@@ -77,15 +77,16 @@ def building_edges(scope: Scope) -> npt.NDArray[np.intp]:
     if len(usable) < 2:
         return empty
     metric = to_metric(points[usable], scope.epsg)
-    xy = np.column_stack([shapely.get_x(metric), shapely.get_y(metric)])
-    index: dict[tuple[float, float], int] = {}
-    for i, (x, y) in zip(usable.tolist(), xy.tolist(), strict=True):
-        index.setdefault((x, y), i)
-    if len(index) < 2:
+    # a point as one complex number: numpy sorts them by x, then y
+    keys = shapely.get_x(metric) + 1j * shapely.get_y(metric)
+    unique, first = np.unique(keys, return_index=True)  # the first building at each point
+    if len(unique) < 2:
         return empty
-    lines = shapely.delaunay_triangles(shapely.multipoints(np.array(list(index))), only_edges=True)
-    ends = [index[(x, y)] for x, y in shapely.get_coordinates(lines).tolist()]
-    pairs = np.sort(np.asarray(ends, dtype=np.intp).reshape(-1, 2), axis=1)
+    lines = shapely.delaunay_triangles(
+        shapely.multipoints(np.column_stack([unique.real, unique.imag])), only_edges=True)
+    ends = shapely.get_coordinates(lines)
+    at = np.searchsorted(unique, ends[:, 0] + 1j * ends[:, 1])
+    pairs = np.sort(usable[first[at]].reshape(-1, 2), axis=1)
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
