@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.plan.blocks import Ground, Sites, Streets, ground_in_blocks, spread_seeds
+from geo.plan.blocks import Ground, Sites, Streets, _block_of, ground_in_blocks, spread_seeds
 from geo.plan.model import Rules
 
 SPARSE = 40  # sites per grid above which a community is gathered into parcels
@@ -66,16 +66,10 @@ def gathered(free: BaseGeometry, sites: Sites, community: str, epsg: int,
 
 
 def _owners(found: Ground, sites: Sites, chosen: list[int]) -> np.ndarray:
-    """The parcel of every site: the one whose cell covers it, else the nearest cell."""
-    owner = np.full(len(sites), -1, dtype=np.intp)
-    owner[chosen] = np.arange(len(chosen))  # a centre belongs to its own parcel
-    live = np.flatnonzero(~shapely.is_empty(np.asarray(found.cores, dtype=object)))
-    tree = shapely.STRtree(np.asarray(found.cores, dtype=object)[live])
-    todo = np.flatnonzero(owner < 0)
-    site, cell = tree.query(sites.points[todo], predicate="covered_by")
-    first = np.unique(site, return_index=True)
-    owner[todo[first[0]]] = live[cell[first[1]]]
-    lost = np.flatnonzero(owner < 0)
-    if len(lost):
-        owner[lost] = live[tree.nearest(sites.points[lost])]
+    """The parcel of every site: the one whose cell covers it, else the nearest cell (as
+    ``blocks._block_of`` places sites in blocks); a centre is in its own parcel."""
+    cores = np.asarray(found.cores, dtype=object)
+    live = np.flatnonzero(~shapely.is_empty(cores))
+    owner = live[_block_of(list(cores[live]), sites.points)]
+    owner[chosen] = np.arange(len(chosen))
     return owner

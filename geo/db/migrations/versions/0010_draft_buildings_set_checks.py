@@ -57,24 +57,6 @@ CREATE TRIGGER draft_buildings_checked_insert AFTER INSERT ON draft_buildings
 CREATE TRIGGER draft_buildings_checked_update AFTER UPDATE ON draft_buildings
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION draft_buildings_check();
 
-CREATE FUNCTION draft_buildings_gone_buildings() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM draft_buildings d USING old_rows o WHERE d.building_id = o.id;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER draft_buildings_of_buildings AFTER DELETE ON buildings
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION draft_buildings_gone_buildings();
-
-CREATE FUNCTION draft_buildings_gone_layers() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM draft_buildings d USING old_rows o WHERE d.layer_id = o.id;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER draft_buildings_of_layers AFTER DELETE ON grid_layers
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION draft_buildings_gone_layers();
-
 CREATE FUNCTION draft_buildings_gone_grids() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- grids deleted with their layer: the layer's trigger deletes the rows
@@ -89,10 +71,29 @@ CREATE TRIGGER draft_buildings_of_grids AFTER DELETE ON grids
 """
 
 
+# deleting these deletes the rows naming them: (table, its name in functions, column)
+_CASCADES = (("buildings", "buildings", "building_id"), ("grid_layers", "layers", "layer_id"))
+
+
+def _cascade(table: str, name: str, column: str) -> str:
+    return f"""
+CREATE FUNCTION draft_buildings_gone_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM draft_buildings d USING old_rows o WHERE d.{column} = o.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER draft_buildings_of_{name} AFTER DELETE ON {table}
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION draft_buildings_gone_{name}();
+"""
+
+
 def upgrade() -> None:
     for name in _FKS:
         op.execute(f"ALTER TABLE draft_buildings DROP CONSTRAINT {name}")
     op.execute(_CHECK)
+    for cascade in _CASCADES:
+        op.execute(_cascade(*cascade))
 
 
 def downgrade() -> None:
