@@ -29,7 +29,7 @@ from geo.plan.edit import (
     reshape,
     split,
 )
-from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
+from geo.plan.model import Buildings, PlanBuilding, PlanGrid, Rules, Scope
 
 LON0, LAT0 = 109.19, 27.72
 EPSG = metric_epsg(LON0)
@@ -369,7 +369,7 @@ def test_move_an_unassigned_building_fills_the_gap_around_it() -> None:
     scope = make_scope()
     gap = reshape(scope, RULES, NW, rect(50, 200, 200, 400))  # buildings at x=30 are in no grid
     scope.grids = gap.grids
-    scope.buildings = [replace(b, grid=gap.assignment[b.id]) for b in scope.buildings]
+    scope.buildings = Buildings.of([replace(b, grid=gap.assignment[b.id]) for b in scope.buildings])
     result = move_buildings(scope, RULES, [building_at(scope, 30, 310)], NW)
     assert result.changed == {NW}
     assert abs(uncovered_m2(scope, result, A) - 50 * 200 + 50 * 60) < 20

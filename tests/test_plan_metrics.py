@@ -174,8 +174,9 @@ def test_broken_geometries_do_not_raise() -> None:
     bow_tie = lonlat(shapely.Polygon([(0, 200), (200, 400), (200, 200), (0, 400)]))
     scope = tiling(g1=bow_tie)
     scope.grids[1] = replace(scope.grids[1], geom=shapely.Polygon())
-    scope.buildings += [PlanBuilding(id=1, point=None, households=5, grid=3),  # type: ignore[arg-type]
-                        PlanBuilding(id=2, point=shapely.Point(), households=5, grid=3)]
+    scope = replace(scope, buildings=[*scope.buildings,
+                                      PlanBuilding(id=1, point=None, households=5, grid=3),  # type: ignore[arg-type]
+                                      PlanBuilding(id=2, point=shapely.Point(), households=5, grid=3)])
     grids, draft = measure(scope, RULES)
     # The repaired bow-tie is its two 10 000 m² triangles, touching at a point.
     assert grids[0].area_m2 == pytest.approx(20000, rel=1e-3)

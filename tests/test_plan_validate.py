@@ -153,14 +153,16 @@ def test_building_on_a_shared_edge_is_in_either_grid(assigned: int) -> None:
     scope = tiling()
     on_edge = point(200, 300)
     assert all(g.geom.covers(on_edge) and not g.geom.contains(on_edge) for g in scope.grids[:2])
-    scope.buildings.append(PlanBuilding(id=1, point=on_edge, households=0, grid=assigned))
+    scope = replace(scope, buildings=[*scope.buildings, PlanBuilding(id=1, point=on_edge, households=0,
+                                                                  grid=assigned)])
     issues = validate(scope, RULES)
     assert [i for i in issues if i.rule.startswith("building_")] == []
 
 
 def test_building_inside_two_grids() -> None:
     scope = tiling(g1=box(0, 200, 230, 400))  # quarter 2's buildings start at x = 240
-    scope.buildings.append(PlanBuilding(id=1, point=point(215, 300), households=0, grid=1))
+    scope = replace(scope, buildings=[*scope.buildings,
+                                      PlanBuilding(id=1, point=point(215, 300), households=0, grid=1)])
     issues = validate(scope, RULES)
     [twice] = of_rule(issues, "building_in_two_grids")
     assert (twice.severity, twice.grids, twice.buildings) == (ERROR, (code(1), code(2)), (1,))
@@ -175,7 +177,7 @@ def test_building_inside_two_grids() -> None:
 def test_building_assigned_to_another_grid(grid_key: int | None, words: str,
                                            grids: tuple[str, ...]) -> None:
     scope = tiling()
-    scope.buildings[0] = replace(scope.buildings[0], grid=grid_key)
+    scope = replace(scope, buildings=[replace(scope.buildings[0], grid=grid_key), *scope.buildings[1:]])
     [wrong] = of_rule(validate(scope, RULES), "building_misassigned")
     assert (wrong.severity, wrong.buildings, wrong.grids) == (ERROR, (100,), grids)
     assert words in wrong.message
@@ -294,6 +296,7 @@ def test_a_street_validates_quickly() -> None:
 
 def test_building_without_a_location_is_in_no_grid() -> None:
     scope = tiling()
-    scope.buildings.append(PlanBuilding(id=1, point=shapely.Point(), households=5, grid=1))
+    scope = replace(scope, buildings=[*scope.buildings,
+                                      PlanBuilding(id=1, point=shapely.Point(), households=5, grid=1)])
     [lost] = validate(scope, RULES)
     assert (lost.rule, lost.buildings, lost.grids) == ("building_unassigned", (1,), (code(1),))

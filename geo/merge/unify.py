@@ -30,10 +30,10 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
 from geo.plan import blocks
-from geo.plan.cells import by_community, locate
+from geo.plan.cells import by_community, locate_keys
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome
-from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
+from geo.plan.model import Buildings, PlanBuilding, PlanGrid, Rules, Scope
 from geo.plan.parallel import each
 from geo.plan.propose import propose
 from geo.plan.shapes import EDGE_MIN_M, area_m2, checked_difference, clean, polygons, shared_edge_m
@@ -47,8 +47,9 @@ class Homes:
     for every seed, rest and piece of it."""
 
     def __init__(self, mine: Sequence[PlanBuilding]) -> None:
-        self.households = np.array([b.households for b in mine], dtype=np.int64)
-        self.tree = shapely.STRtree(np.array([b.point for b in mine], dtype=object))
+        columns = Buildings.of(mine)
+        self.households = columns.households
+        self.tree = shapely.STRtree(columns.points)
 
     def within(self, shape: BaseGeometry) -> int:
         return int(self.households[self.tree.query(shape, predicate="covers")].sum())
@@ -148,12 +149,10 @@ def _standing(scope: Scope, pieces: list[tuple[BaseGeometry, int]]) -> dict[int,
     """The buildings standing on ``pieces`` (shape, grid key): building id → that key."""
     if not pieces:
         return {}
-    points = np.empty(len(scope.buildings), dtype=object)
-    points[:] = [b.point for b in scope.buildings]
-    piece, building = shapely.STRtree(points).query(
+    piece, building = shapely.STRtree(scope.buildings.points).query(
         np.array([p for p, _ in pieces], dtype=object), predicate="covers")
-    return {scope.buildings[b].id: pieces[p][1]
-            for p, b in zip(piece.tolist(), building.tolist(), strict=True)}
+    ids = scope.buildings.ids[building].tolist()
+    return {b: pieces[p][1] for p, b in zip(piece.tolist(), ids, strict=True)}
 
 
 def _give_up(scope: Scope, rules: Rules, community: str, homes: Homes,
@@ -219,9 +218,8 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
                                     sorted(scope.communities)) for s in found]
         keys = _new_keys(scope, len(made))
         made = [replace(g, key=k) for g, k in zip(made, keys, strict=True)]
-        seeded = replace(scope, grids=kept + made, buildings=[
-            replace(b, grid=g) for b, g in zip(scope.buildings, locate(
-                scope.buildings, kept + made).values(), strict=True)])
+        seeded = replace(scope, grids=kept + made, buildings=scope.buildings.with_grids(
+            locate_keys(scope.buildings.points, kept + made)))
         result = propose(seeded, rules, network=network, seed=seed)
         filled, standing = _fill_gaps(scope, rules, result.grids)
         new = [g for g in filled if g.key < 0]

@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import to_metric
 from geo.plan.cells import building_cells
 from geo.plan.metrics import building_edges
-from geo.plan.model import PlanBuilding, PlanGrid, Scope
+from geo.plan.model import Buildings, PlanBuilding, PlanGrid, Scope
 from geo.plan.shapes import (
     EDGE_EPS_M,
     EDGE_MIN_M,
@@ -46,15 +46,45 @@ WELD_DEG = (1e-12, 1e-11, 1e-10, 1e-9)
 
 @dataclass
 class Sites:
-    """Buildings grouped by location (first appearance order)."""
+    """Buildings grouped by location (first appearance order), as columns: a site per point,
+    and the buildings (ids) with the site each stands on."""
 
     points: Geoms  # lon/lat Points
     xy: Floats  # (n, 2) metric coordinates
     households: Ints
-    buildings: list[list[int]]  # the building ids at each site
+    ids: Ints  # building ids, site by site
+    site: Ints  # the site of each of ``ids``
 
     def __len__(self) -> int:
-        return len(self.buildings)
+        return len(self.points)
+
+    @property
+    def buildings(self) -> list[list[int]]:
+        """The building ids at each site."""
+        return self.members(np.arange(len(self)), len(self))
+
+    def members(self, labels: Sequence[int] | Ints, k: int) -> list[list[int]]:
+        """The building ids of each of ``k`` groups, given the group of every site."""
+        group = np.asarray(labels, dtype=np.intp)[self.site]
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(k + 1)).tolist()
+        ids = self.ids[order].tolist()
+        return [ids[bounds[i]:bounds[i + 1]] for i in range(k)]
+
+    def subset(self, chosen: Sequence[int]) -> Sites:
+        """The sites ``chosen`` (in that order), with their buildings."""
+        new = np.full(len(self), -1, dtype=np.intp)
+        new[list(chosen)] = np.arange(len(chosen))
+        keep = new[self.site] >= 0
+        return Sites(self.points[chosen], self.xy[chosen], self.households[chosen],
+                     self.ids[keep], new[self.site[keep]])
+
+    def merged(self, owner: Ints, chosen: Sequence[int]) -> Sites:
+        """Sites gathered into the sites ``chosen``: every site into ``owner`` (an index into
+        ``chosen``), its households and its buildings with it."""
+        households = np.bincount(owner, weights=self.households, minlength=len(chosen))
+        return Sites(self.points[chosen], self.xy[chosen], np.rint(households).astype(np.intp),
+                     self.ids, owner[self.site])
 
 
 @dataclass
@@ -71,26 +101,22 @@ class Ground:
 
 
 def sites_of(buildings: Sequence[PlanBuilding], epsg: int) -> Sites:
-    at: dict[tuple[float, float], int] = {}
-    points: list[BaseGeometry] = []
-    households: list[int] = []
-    members: list[list[int]] = []
-    for b in buildings:
-        key = (b.point.x, b.point.y)
-        if key not in at:
-            at[key] = len(members)
-            points.append(b.point)
-            households.append(0)
-            members.append([])
-        i = at[key]
-        households[i] += max(int(b.households), 0)
-        members[i].append(b.id)
-    geoms = np.empty(len(points), dtype=object)
-    geoms[:] = points
-    metric = to_metric(geoms, epsg) if len(points) else geoms
-    xy = np.column_stack([shapely.get_x(metric), shapely.get_y(metric)]) if len(points) \
+    """The sites of buildings that all have a point."""
+    mine = Buildings.of(buildings)
+    keys = shapely.get_x(mine.points) + 1j * shapely.get_y(mine.points)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # sites in first appearance order
+    rank = np.empty(len(first), dtype=np.intp)
+    rank[order] = np.arange(len(first))
+    site = rank[inverse.reshape(-1)]
+    households = np.bincount(site, weights=np.maximum(mine.households, 0), minlength=len(first))
+    geoms = mine.points[first[order]]
+    metric = to_metric(geoms, epsg) if len(geoms) else geoms
+    xy = np.column_stack([shapely.get_x(metric), shapely.get_y(metric)]) if len(geoms) \
         else np.empty((0, 2))
-    return Sites(geoms, xy, np.asarray(households, dtype=np.intp), members)
+    by_site = np.argsort(site, kind="stable")
+    return Sites(geoms, xy, np.rint(households).astype(np.intp), mine.ids[by_site],
+                 site[by_site])
 
 
 def _components(n: int, edges: Ints) -> tuple[int, Ints]:
@@ -103,8 +129,9 @@ def _site_scope(sites: Sites, idx: Sequence[int], community: str, epsg: int,
                 bound: BaseGeometry) -> Scope:
     """A throwaway scope of some sites (building id = site index) inside ``bound``, to reuse
     the Voronoi cells and the Delaunay edges of the editor."""
-    buildings = [PlanBuilding(id=int(i), point=sites.points[i], households=0, grid=None,
-                              community_code=community) for i in idx]
+    at = np.asarray(idx, dtype=np.intp)
+    buildings = Buildings(at, sites.points[at], np.zeros(len(at)), np.zeros(len(at)),
+                          community=[community] * len(at))
     return Scope(code=community, epsg=epsg, communities={community: bound}, grids=[],
                  buildings=buildings)
 
@@ -145,9 +172,7 @@ def _picked(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, commun
     owner = _block_of(blocks, sites.points)
     chosen = sorted(i for b in range(len(blocks)) if (idx := np.flatnonzero(owner == b)).size
                     for i in centres(idx))
-    few = Sites(sites.points[chosen], sites.xy[chosen], sites.households[chosen],
-                [sites.buildings[i] for i in chosen])
-    return _ground_in(blocks, free, few, community, epsg, network), chosen
+    return _ground_in(blocks, free, sites.subset(chosen), community, epsg, network), chosen
 
 
 def _ground_in(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, community: str,
@@ -462,10 +487,6 @@ def _welded(parts: list[BaseGeometry], epsg: int) -> BaseGeometry:
         if len(polygons(welded)) < count:
             merged, count = welded, len(polygons(welded))
     return merged
-
-
-def usable(b: PlanBuilding) -> bool:
-    return b.point is not None and b.point.geom_type == "Point" and not b.point.is_empty
 
 
 def pieces(geom: BaseGeometry, tolerance_m2: float, epsg: int) -> list[BaseGeometry]:

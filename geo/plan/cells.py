@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import from_metric, to_metric
-from geo.plan.model import PlanBuilding, PlanGrid, Scope
+from geo.plan.model import NONE, Buildings, Ints, PlanBuilding, PlanGrid, Scope
 
 
 def community_of(building: PlanBuilding, scope: Scope) -> str | None:
@@ -24,12 +25,37 @@ def community_of(building: PlanBuilding, scope: Scope) -> str | None:
     return None
 
 
+def communities_of(scope: Scope, buildings: Buildings) -> npt.NDArray[np.object_]:
+    """``community_of`` for every building, in one query of the communities."""
+    out = buildings.community.copy()
+    lost = np.flatnonzero(np.array([not c for c in out.tolist()], dtype=bool))
+    if len(lost) and scope.communities:
+        codes = sorted(scope.communities)
+        tree = shapely.STRtree([scope.communities[c] for c in codes])
+        point, shape = tree.query(buildings.points[lost], predicate="covered_by")
+        order = np.lexsort((shape, point))  # the first code where several cover it
+        first = np.unique(point[order], return_index=True)
+        out[lost] = None
+        out[lost[first[0]]] = [codes[i] for i in shape[order][first[1]].tolist()]
+    elif len(lost):
+        out[lost] = None
+    return out
+
+
 def by_community(scope: Scope, buildings: Sequence[PlanBuilding] | None = None
-                 ) -> dict[str | None, list[PlanBuilding]]:
+                 ) -> dict[str | None, Buildings]:
     """The scope's buildings (or ``buildings``) grouped by community (``community_of``)."""
-    out: dict[str | None, list[PlanBuilding]] = {}
-    for b in scope.buildings if buildings is None else buildings:
-        out.setdefault(community_of(b, scope), []).append(b)
+    mine = Buildings.of(scope.buildings if buildings is None else buildings)
+    codes = communities_of(scope, mine)
+    names = sorted({c for c in codes.tolist() if c is not None})
+    number = {c: i for i, c in enumerate(names)}
+    group = np.array([number.get(c, len(names)) for c in codes.tolist()], dtype=np.int64)
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(names) + 2))
+    out: dict[str | None, Buildings] = {}
+    for i, code in enumerate([*names, None]):
+        if bounds[i + 1] > bounds[i]:
+            out[code] = mine.take(order[bounds[i]:bounds[i + 1]])
     return out
 
 
@@ -72,16 +98,24 @@ def building_cells(scope: Scope) -> dict[int, BaseGeometry]:
 def locate(buildings: Sequence[PlanBuilding], grids: Sequence[PlanGrid]) -> dict[int, int | None]:
     """Building id → the key of the grid that covers it; a building on a shared edge goes to
     the grid with the smallest code (a stable, explainable rule), one in no grid to None."""
-    found: dict[int, int | None] = {b.id: None for b in buildings}
+    mine = Buildings.of(buildings)
+    return {b: None if g == NONE else g for b, g in zip(
+        mine.ids.tolist(), locate_keys(mine.points, grids).tolist(), strict=True)}
+
+
+def locate_keys(points: npt.NDArray[np.object_], grids: Sequence[PlanGrid]) -> Ints:
+    """``locate`` for an array of points: the key of each one's grid (NONE for none)."""
+    found = np.full(len(points), NONE, dtype=np.int64)
     live = [g for g in grids if not g.geom.is_empty]
-    if not buildings or not live:
+    if not len(points) or not live:
         return found
+    rank = np.empty(len(live), dtype=np.int64)  # the smallest (code, key) first
+    rank[sorted(range(len(live)), key=lambda i: (live[i].code, live[i].key))] = \
+        np.arange(len(live))
     tree = shapely.STRtree([g.geom for g in live])
-    points = np.array([b.point for b in buildings], dtype=object)
-    best: dict[int, PlanGrid] = {}
-    for bi, gi in zip(*tree.query(points, predicate="covered_by"), strict=True):
-        b, g = buildings[int(bi)], live[int(gi)]
-        if b.id not in best or (g.code, g.key) < (best[b.id].code, best[b.id].key):
-            best[b.id] = g
-    found.update({bid: g.key for bid, g in best.items()})
+    point, grid = tree.query(points, predicate="covered_by")
+    order = np.lexsort((rank[grid], point))
+    first = np.unique(point[order], return_index=True)
+    keys = np.array([g.key for g in live], dtype=np.int64)
+    found[first[0]] = keys[grid[order][first[1]]]
     return found

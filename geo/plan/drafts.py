@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import shapely
 from psycopg import AsyncConnection
 
@@ -26,7 +27,7 @@ from geo.db.queries import drafts as q
 from geo.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from geo.plan.edit import EditResult
 from geo.plan.metrics import measure
-from geo.plan.model import PlanBuilding, PlanFacility, PlanGrid, Rules, Scope
+from geo.plan.model import NONE, Buildings, PlanFacility, PlanGrid, Rules, Scope
 from geo.plan.validate import validate
 
 Operation = Callable[[Scope, Rules], EditResult]
@@ -114,9 +115,10 @@ async def load_scope(conn: AsyncConnection, layer: dict[str, Any]) -> Scope:
                       r["community_code"], _geom(r["wkb"]), tuple(r["lineage"] or ()),
                       r["version"], r["locked"])
              for r in await q.draft_grids(conn, layer_id)]
-    buildings = [PlanBuilding(r["id"], _geom(r["wkb"]), r["households"], r["grid_id"],
-                              r["has_head"], r["community_code"])
-                 for r in await q.scope_buildings(conn, layer_id, scope_code)]
+    rows = await q.scope_buildings(conn, layer_id, scope_code)
+    buildings = Buildings(rows["id"], shapely.from_wkb(np.array(rows["wkb"], dtype=object)),
+                          rows["households"], [NONE if g is None else g for g in rows["grid_id"]],
+                          rows["has_head"], rows["community_code"])
     facilities = [PlanFacility(r["id"], r["category"], _geom(r["wkb"]))
                   for r in await q.scope_facilities(conn, scope_code)]
     gaps = _geom(await q.allowed_gaps(conn, scope_code))
@@ -223,9 +225,11 @@ async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: Edi
         await q.update_grid(conn, layer_id, after[key])
     created = sorted(ids)
     await q.insert_grids(conn, layer_id, [after[k] for k in created], [ids[k] for k in created])
-    old = {b.id: b.grid for b in scope.buildings}
-    moved = [(b, None if g is None else ids.get(g, g))
-             for b, g in result.assignment.items() if g != old.get(b)]
+    buildings = scope.buildings
+    after_grid = buildings.assigned(result.assignment)
+    changed = np.flatnonzero(after_grid != buildings.grid)
+    moved = [(b, None if g == NONE else g) for b, g in zip(
+        buildings.ids[changed].tolist(), _saved(after_grid[changed], ids).tolist(), strict=True)]
     await q.assign(conn, layer_id, moved)
     await q.recount(conn, layer_id)
 
@@ -233,12 +237,19 @@ async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: Edi
 def _as_saved(scope: Scope, result: EditResult, ids: dict[int, int]) -> Scope:
     """The scope after an edit, with the ids the new grids were given: what the draft now
     holds, validated without reading it back."""
-    def key(k: int | None) -> int | None:
-        return None if k is None else ids.get(k, k)
     grids = [replace(g, key=ids.get(g.key, g.key)) for g in result.grids]
-    buildings = [replace(b, grid=key(result.assignment.get(b.id, b.grid)))
-                 for b in scope.buildings]
-    return replace(scope, grids=grids, buildings=buildings)
+    keys = _saved(scope.buildings.assigned(result.assignment), ids)
+    return replace(scope, grids=grids, buildings=scope.buildings.with_grids(keys))
+
+
+def _saved(keys: Any, ids: dict[int, int]) -> Any:
+    """Grid keys with the new grids' keys replaced by the ids they were saved with."""
+    if not ids:
+        return keys
+    old = np.array(sorted(ids), dtype=np.int64)
+    new = np.array([ids[k] for k in old.tolist()], dtype=np.int64)
+    at = np.minimum(np.searchsorted(old, keys), len(old) - 1)
+    return np.where(old[at] == keys, new[at], keys)
 
 
 async def edit(conn: AsyncConnection, user: User | None, client: str | None, draft_id: int,

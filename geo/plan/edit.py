@@ -14,6 +14,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import shapely
 import shapely.ops
 from shapely.geometry.base import BaseGeometry
@@ -22,7 +24,7 @@ from geo.crs import to_metric
 from geo.errors import InvalidInput
 from geo.plan.cells import building_cells, community_of, locate
 from geo.plan.codes import next_codes, reading_order, renumber
-from geo.plan.model import DEDICATED_TYPES, PlanBuilding, PlanGrid, Rules, Scope
+from geo.plan.model import DEDICATED_TYPES, Buildings, PlanBuilding, PlanGrid, Rules, Scope
 from geo.plan.shapes import (
     EDGE_MIN_M,
     NOISE_M2,
@@ -76,16 +78,20 @@ def _outcome(scope: Scope, grids: list[PlanGrid], moved: Mapping[int, int] | Non
     new = {g.key: g for g in grids}
     removed, created = set(old) - set(new), set(new) - set(old)
     changed = {k for k in set(old) & set(new) if new[k] != old[k]}
-    assignment = {b.id: b.grid for b in scope.buildings}
-    lost = changed | removed
+    buildings = scope.buildings
+    assignment = buildings.assignment()
+    lost = np.isin(buildings.grid, list(changed | removed))
     if moved is None:
-        redo = _covered(scope.buildings, [new[k] for k in changed | created])
-        stale = [b for b in scope.buildings if b.grid in lost or b.id in redo]
+        redo = _covered(buildings, [new[k] for k in changed | created])
+        stale = np.flatnonzero(lost | redo)
     else:
         assignment.update(moved)
-        stale = [b for b in scope.buildings if b.id not in moved and b.grid in lost
-                 and (b.grid in removed or not new[b.grid].geom.covers(b.point))]
-    assignment.update(locate(stale, grids))
+        free = np.flatnonzero(lost & ~np.isin(buildings.ids, np.fromiter(moved, dtype=np.int64,
+                                                                         count=len(moved))))
+        stale = free[[int(g) in removed or not new[int(g)].geom.covers(p) for g, p in zip(
+            buildings.grid[free].tolist(), buildings.points[free], strict=True)]] \
+            if len(free) else free
+    assignment.update(locate(buildings.take(stale), grids))
     return EditResult(grids, assignment, changed, created, removed)
 
 
@@ -98,11 +104,13 @@ def _restored(grid: PlanGrid, before: PlanGrid | None) -> PlanGrid:
     return before if shapely.equals(grid.geom, before.geom) else grid
 
 
-def _covered(buildings: list[PlanBuilding], grids: list[PlanGrid]) -> set[int]:
-    if not grids or not buildings:
-        return set()
-    shape = shapely.union_all([g.geom for g in grids])
-    return {b.id for b in buildings if shape.covers(b.point)}
+def _covered(buildings: Buildings, grids: list[PlanGrid]) -> npt.NDArray[np.bool_]:
+    """Which buildings the ``grids`` cover."""
+    out = np.zeros(len(buildings), dtype=bool)
+    if grids and len(buildings):
+        shape = shapely.union_all([g.geom for g in grids])
+        out[:] = shapely.covers(shape, buildings.points)
+    return out
 
 
 def _settle(scope: Scope, rules: Rules, grids: list[PlanGrid], touched: Iterable[int],
@@ -326,11 +334,11 @@ def _moved_buildings(scope: Scope, building_ids: Iterable[int], target: PlanGrid
     ids = list(dict.fromkeys(building_ids))
     if not ids:
         raise InvalidInput("building_ids: give at least one building")
-    by_id = {b.id: b for b in scope.buildings}
-    missing = [i for i in ids if i not in by_id]
+    at = scope.buildings.positions(ids)
+    missing = [i for i, p in zip(ids, at.tolist(), strict=True) if p < 0]
     if missing:
         raise InvalidInput(f"building_ids: {', '.join(map(str, missing))} are not in this draft's scope")
-    moved = [by_id[i] for i in ids]
+    moved = list(scope.buildings.take(at))
     elsewhere = [b.id for b in moved if community_of(b, scope) != target.community_code]
     if elsewhere:
         raise InvalidInput(f"building_ids: {', '.join(map(str, elsewhere))} are not in community "

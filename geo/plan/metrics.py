@@ -18,7 +18,7 @@ import numpy.typing as npt
 import shapely
 
 from geo.crs import to_metric
-from geo.plan.model import Rules, Scope
+from geo.plan.model import NONE, Rules, Scope
 from geo.plan.validate import Floats, Ints, assigned_index, grid_parts, grid_sums, polygonal
 
 
@@ -71,9 +71,8 @@ def building_edges(scope: Scope) -> npt.NDArray[np.intp]:
     empty = np.empty((0, 2), dtype=np.intp)
     if len(scope.buildings) < 2:
         return empty
-    points = np.empty(len(scope.buildings), dtype=object)
-    points[:] = [b.point for b in scope.buildings]
-    usable = np.flatnonzero((shapely.get_type_id(points) == 0) & ~shapely.is_empty(points))
+    points = scope.buildings.points
+    usable = np.flatnonzero(scope.buildings.usable())
     if len(usable) < 2:
         return empty
     metric = to_metric(points[usable], scope.epsg)
@@ -94,8 +93,8 @@ def _cut_edges(scope: Scope, assigned: Ints) -> tuple[Ints, int]:
     """Cut edges per grid and in total. An edge is cut when both buildings are assigned and
     to different grids (compared by key, so a key missing from the scope still differs)."""
     edges = building_edges(scope)
-    has = np.array([b.grid is not None for b in scope.buildings], dtype=bool)
-    keys = np.array([0 if b.grid is None else b.grid for b in scope.buildings], dtype=np.int64)
+    keys = scope.buildings.grid
+    has = keys != NONE
     a, b = edges[:, 0], edges[:, 1]
     cut = has[a] & has[b] & (keys[a] != keys[b])
     ends = np.concatenate([assigned[a[cut]], assigned[b[cut]]])
@@ -125,9 +124,9 @@ def _ratio(num: Floats, den: Floats) -> Floats:
 def _grid_metrics(scope: Scope, rules: Rules) -> tuple[list[GridMetrics], int]:
     n = len(scope.grids)
     assigned = assigned_index(scope)
-    households = grid_sums(assigned, [b.households for b in scope.buildings], n)
+    households = grid_sums(assigned, scope.buildings.households, n)
     buildings = grid_sums(assigned, np.ones(len(scope.buildings)), n)
-    heads = grid_sums(assigned, [b.has_head for b in scope.buildings], n)
+    heads = grid_sums(assigned, scope.buildings.has_head, n)
     cut, total_cut = _cut_edges(scope, assigned)
     shape = _shapes(scope, rules)
     target = rules.households_target
@@ -155,10 +154,10 @@ def measure(scope: Scope, rules: Rules) -> tuple[list[GridMetrics], DraftMetrics
     grids, total_cut = _grid_metrics(scope, rules)
     base = [m for m in grids if m.kind == "base"]
     deviations = [abs(m.deviation) for m in base]
-    heads = sum(b.has_head for b in scope.buildings)
+    heads = int(scope.buildings.has_head.sum())
     summary = DraftMetrics(
         grids=len(grids), base_grids=len(base),
-        households=sum(b.households for b in scope.buildings),
+        households=int(scope.buildings.households.sum()),
         within_range=_mean([float(m.in_range) for m in base], 1.0),
         mean_abs_deviation=_mean(deviations, 0.0),
         max_abs_deviation=max(deviations, default=0.0),

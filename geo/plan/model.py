@@ -9,9 +9,13 @@ district's CGCS2000 Gauss-Krüger zone (``Scope.epsg``; DESIGN §3), never in de
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, overload
 
+import numpy as np
+import numpy.typing as npt
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.settings import Settings
@@ -47,6 +51,119 @@ class PlanBuilding:
     grid: int | None  # the key of the grid it is assigned to
     has_head: bool = False  # a current 楼栋长
     community_code: str | None = None
+
+
+Ints = npt.NDArray[np.int64]
+NONE = 0  # the grid key of a building assigned to none (saved keys > 0, new keys < 0)
+
+
+class Buildings(Sequence[PlanBuilding]):
+    """The buildings of a scope as columns. A district holds 10⁵ of them: a Python object
+    apiece, and a Python step apiece in every stage of a merge, would cost more than the
+    stages' own work. Reads as a sequence of PlanBuilding (made on demand) for the code that
+    handles a few; the stages that handle all of them use the columns."""
+
+    __slots__ = ("_order", "community", "grid", "has_head", "households", "ids", "points")
+
+    def __init__(self, ids: Any, points: Any, households: Any, grid: Any,
+                 has_head: Any = None, community: Any = None) -> None:
+        n = len(ids)
+        self.ids: Ints = np.asarray(ids, dtype=np.int64)
+        self.points = _objects(points, n)  # lon/lat Points (None where there is none)
+        self.households: Ints = np.asarray(households, dtype=np.int64)
+        self.grid: Ints = np.asarray(grid, dtype=np.int64)  # NONE: assigned to no grid
+        self.has_head = np.zeros(n, dtype=bool) if has_head is None \
+            else np.asarray(has_head, dtype=bool)
+        self.community = _objects(community, n)  # recorded community code, or None
+        self._order: Ints | None = None
+
+    @classmethod
+    def of(cls, items: Iterable[PlanBuilding]) -> Buildings:
+        if isinstance(items, Buildings):
+            return items
+        rows = list(items)
+        return cls([b.id for b in rows], [b.point for b in rows], [b.households for b in rows],
+                   [NONE if b.grid is None else b.grid for b in rows],
+                   [b.has_head for b in rows], [b.community_code for b in rows])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, i: int) -> PlanBuilding: ...
+    @overload
+    def __getitem__(self, i: slice) -> Buildings: ...
+
+    def __getitem__(self, i: int | slice) -> PlanBuilding | Buildings:
+        if isinstance(i, slice):
+            return self.take(np.arange(len(self))[i])
+        g = int(self.grid[i])
+        return PlanBuilding(int(self.ids[i]), self.points[i], int(self.households[i]),
+                            None if g == NONE else g, bool(self.has_head[i]), self.community[i])
+
+    def __iter__(self) -> Iterator[PlanBuilding]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Sequence[PlanBuilding]) -> Buildings:
+        more = Buildings.of(other)
+        return Buildings(*(np.concatenate([getattr(self, c), getattr(more, c)]) for c in
+                           ("ids", "points", "households", "grid", "has_head", "community")))
+
+    def take(self, idx: Any) -> Buildings:
+        """The buildings at ``idx`` (positions, or a mask)."""
+        return Buildings(self.ids[idx], self.points[idx], self.households[idx], self.grid[idx],
+                         self.has_head[idx], self.community[idx])
+
+    def with_grids(self, grid: Any) -> Buildings:
+        """The same buildings assigned to ``grid`` (one key per building, NONE for none)."""
+        out = self.take(slice(None))
+        out.grid = np.asarray(grid, dtype=np.int64)
+        return out
+
+    def usable(self) -> npt.NDArray[np.bool_]:
+        """Which buildings have a point to place them by."""
+        return (shapely.get_type_id(self.points) == 0) & ~shapely.is_empty(self.points)
+
+    def positions(self, ids: Any) -> Ints:
+        """The position of each of ``ids`` (-1 for an id not here)."""
+        want = np.asarray(ids, dtype=np.int64)
+        if not len(self):
+            return np.full(len(want), -1, dtype=np.int64)
+        if self._order is None:
+            self._order = np.argsort(self.ids, kind="stable")
+        at = np.minimum(np.searchsorted(self.ids, want, sorter=self._order), len(self) - 1)
+        found = self._order[at]
+        return np.where(self.ids[found] == want, found, -1)
+
+    def assignment(self) -> dict[int, int | None]:
+        """Building id → grid key (None for none)."""
+        return {b: None if g == NONE else g
+                for b, g in zip(self.ids.tolist(), self.grid.tolist(), strict=True)}
+
+    def assigned(self, assignment: Mapping[int, int | None]) -> Ints:
+        """The grid keys ``assignment`` gives the buildings (their own where it is silent)."""
+        grid = self.grid.copy()
+        if assignment:
+            ids = np.fromiter(assignment.keys(), dtype=np.int64, count=len(assignment))
+            keys = np.fromiter((NONE if g is None else g for g in assignment.values()),
+                               dtype=np.int64, count=len(assignment))
+            at = self.positions(ids)
+            grid[at[at >= 0]] = keys[at >= 0]
+        return grid
+
+
+def _objects(values: Any, n: int) -> npt.NDArray[np.object_]:
+    out = np.empty(n, dtype=object)
+    if values is not None:
+        out[:] = values if isinstance(values, np.ndarray) else list(values)
+    return out
 
 
 @dataclass(frozen=True)
@@ -87,9 +204,12 @@ class Scope:
     epsg: int  # Gauss-Krüger zone for measuring
     communities: dict[str, BaseGeometry]  # code → polygon, lon/lat
     grids: list[PlanGrid]
-    buildings: list[PlanBuilding] = field(default_factory=list)
+    buildings: Buildings = field(default_factory=lambda: Buildings.of([]))
     facilities: list[PlanFacility] = field(default_factory=list)
     allowed_gaps: BaseGeometry | None = None  # water, parks: gaps there are not problems
+
+    def __post_init__(self) -> None:
+        self.buildings = Buildings.of(self.buildings)
 
     def grid(self, key: int) -> PlanGrid:
         for g in self.grids:

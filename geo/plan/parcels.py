@@ -55,14 +55,7 @@ def gathered(free: BaseGeometry, sites: Sites, community: str, epsg: int,
         return block_sites[spread_seeds(sites.xy[block_sites], mass, m, rng)].tolist()
 
     found, chosen = ground_in_blocks(free, sites, community, epsg, streets, centres)
-    owner = _owners(found, sites, chosen)
-    households = np.bincount(owner, weights=sites.households, minlength=len(chosen))
-    members: list[list[int]] = [[] for _ in chosen]
-    for site, parcel in enumerate(owner.tolist()):
-        members[parcel].extend(sites.buildings[site])
-    parcels = Sites(sites.points[chosen], sites.xy[chosen],
-                    np.rint(households).astype(np.intp), members)
-    return found, parcels
+    return found, sites.merged(_owners(found, sites, chosen), chosen)
 
 
 def _owners(found: Ground, sites: Sites, chosen: list[int]) -> np.ndarray:

@@ -47,10 +47,10 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import InvalidInput
 from geo.plan import blocks, parcels
 from geo.plan.blocks import Ground, SiteGraph, Sites
-from geo.plan.cells import by_community, locate
+from geo.plan.cells import by_community, locate_keys
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
-from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
+from geo.plan.model import NONE, Buildings, PlanGrid, Rules, Scope
 from geo.plan.parallel import each
 from geo.plan.shapes import area_m2, checked_difference, clean
 
@@ -380,8 +380,9 @@ def propose(scope: Scope, rules: Rules, community: str | None = None,
         raise InvalidInput(f"community: {community} is not in this draft's scope")
     codes = [community] if community is not None else sorted(scope.communities)
     streets = blocks.Streets(network) if network is not None else None
-    homes = by_community(scope, [b for b in scope.buildings if blocks.usable(b)])
-    plans = each(lambda c: _plan(scope, rules, c, streets, seed, homes.get(c, [])), codes)
+    homes = by_community(scope, scope.buildings.take(scope.buildings.usable()))
+    plans = each(lambda c: _plan(scope, rules, c, streets, seed,
+                                 homes.get(c, Buildings.of([]))), codes)
     keys = iter(_new_keys(scope, sum(len(p.shapes) for p in plans)))
     made: list[PlanGrid] = []
     moved: dict[int, int] = {}
@@ -402,19 +403,22 @@ def propose(scope: Scope, rules: Rules, community: str | None = None,
 
 
 def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | None,
-          seed: int, homes: list[PlanBuilding]) -> _Plan:
+          seed: int, homes: Buildings) -> _Plan:
     mine = [g for g in scope.grids if g.community_code == community]
     kept = [g for g in mine if g.kind == "dedicated" or g.locked]
     kept_keys = {g.key for g in kept}
     bound = scope.communities[community]
     free = clean(checked_difference(bound, shapely.union_all([g.geom for g in kept]))) if kept \
         else clean(bound)
-    loose = [b for b in homes if b.grid not in kept_keys]
-    in_kept = {bid: key for bid, key in locate(loose, kept).items() if key is not None}
+    loose = homes.take(~np.isin(homes.grid, list(kept_keys)))
+    standing = locate_keys(loose.points, kept)
+    in_kept = dict(zip(loose.ids[standing != NONE].tolist(),
+                       standing[standing != NONE].tolist(), strict=True))
+    loose = loose.take(standing == NONE)
     plan = _Plan(community, kept, {g.key for g in mine} - kept_keys, [], [], in_kept)
     if area_m2(free, scope.epsg) <= rules.tolerance_m2:
         return plan
-    sites = blocks.sites_of([b for b in loose if b.id not in in_kept], scope.epsg)
+    sites = blocks.sites_of(loose, scope.epsg)
     if not len(sites):
         plan.shapes = blocks.pieces(free, rules.tolerance_m2, scope.epsg)
         plan.members = [[] for _ in plan.shapes]
@@ -426,9 +430,7 @@ def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | 
         found = blocks.ground(free, sites, community, scope.epsg, streets)
     labels, k = partition(found, sites, rules, seed)
     shapes, alone = blocks.shapes_of(labels, k, found, scope.epsg)
-    members: list[list[int]] = [[] for _ in range(k)]
-    for site, r in enumerate(labels):
-        members[r].extend(sites.buildings[site])
+    members = sites.members(labels, k)
     # Ground enclosed by kept grids touches no new grid: it becomes a grid of its own rather
     # than a gap (an error) or a detached part of another grid (also an error).
     for piece in blocks.pieces(shapely.union_all(alone), rules.tolerance_m2, scope.epsg) if alone else []:
@@ -443,20 +445,18 @@ def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | 
 
 
 def _where_they_stand(members: list[list[int]], shapes: list[BaseGeometry],
-                      buildings: Sequence[PlanBuilding]) -> list[list[int]]:
+                      buildings: Buildings) -> list[list[int]]:
     """Each building of ``members`` moved to the shape that covers it (the first on a shared
     edge; kept where none does)."""
-    region = {bid: r for r, ids in enumerate(members) for bid in ids}
-    mine = [b for b in buildings if b.id in region]
-    if mine and shapes:
-        points = np.empty(len(mine), dtype=object)
-        points[:] = [b.point for b in mine]
-        hit, shape = shapely.STRtree(shapes).query(points, predicate="covered_by")
+    ids = np.fromiter(itertools.chain.from_iterable(members), dtype=np.int64)
+    region = np.repeat(np.arange(len(members)), [len(m) for m in members])
+    at = buildings.positions(ids)
+    if len(ids) and shapes:
+        hit, shape = shapely.STRtree(shapes).query(buildings.points[at], predicate="covered_by")
         order = np.lexsort((shape, hit))  # on a shared edge, the first shape
         first = np.unique(hit[order], return_index=True)
-        for i, r in zip(first[0].tolist(), shape[order][first[1]].tolist(), strict=True):
-            region[mine[i].id] = r
-    out: list[list[int]] = [[] for _ in members]
-    for bid, r in region.items():
-        out[r].append(bid)
-    return out
+        region[first[0]] = shape[order][first[1]]
+    order = np.argsort(region, kind="stable")
+    bounds = np.searchsorted(region[order], np.arange(len(members) + 1)).tolist()
+    moved = ids[order].tolist()
+    return [moved[bounds[i]:bounds[i + 1]] for i in range(len(members))]

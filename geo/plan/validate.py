@@ -22,7 +22,7 @@ from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
-from geo.plan.model import DEDICATED_FACILITY, DEDICATED_TYPES, PlanGrid, Rules, Scope
+from geo.plan.model import DEDICATED_FACILITY, DEDICATED_TYPES, NONE, PlanGrid, Rules, Scope
 from geo.plan.shapes import checked_difference
 
 ERROR = "error"
@@ -97,9 +97,16 @@ def grid_parts(geoms: Geoms, epsg: int) -> tuple[Geoms, Ints, Floats]:
 def assigned_index(scope: Scope) -> Ints:
     """For each building, the position in ``scope.grids`` of the grid it is assigned to
     (``NO_GRID`` / ``UNKNOWN_GRID`` otherwise)."""
-    position = {g.key: i for i, g in enumerate(scope.grids)}
-    out = [NO_GRID if b.grid is None else position.get(b.grid, UNKNOWN_GRID) for b in scope.buildings]
-    return np.asarray(out, dtype=np.intp)
+    grid = scope.buildings.grid
+    out = np.full(len(grid), UNKNOWN_GRID, dtype=np.intp)
+    out[grid == NONE] = NO_GRID
+    keys = np.array([g.key for g in scope.grids], dtype=np.int64)
+    if len(keys):
+        order = np.argsort(keys, kind="stable")  # the last grid where two share a key
+        at = np.maximum(np.searchsorted(keys, grid, side="right", sorter=order) - 1, 0)
+        found = (keys[order[at]] == grid) & (grid != NONE)
+        out[found] = order[at][found]
+    return out
 
 
 def grid_sums(assigned: Ints, weights: Any, n_grids: int) -> npt.NDArray[np.int64]:
@@ -232,9 +239,11 @@ def _gaps(d: _Draft) -> list[PlanIssue]:
     return out
 
 
-def _by_building(b_idx: Ints, g_idx: Ints) -> dict[int, list[int]]:
+def _by_building(b_idx: Ints, g_idx: Ints, wanted: Ints) -> dict[int, list[int]]:
+    """The grids each of the buildings ``wanted`` is paired with."""
+    keep = np.isin(b_idx, wanted)
     out: dict[int, list[int]] = {}
-    for b, g in zip(b_idx.tolist(), g_idx.tolist(), strict=True):
+    for b, g in zip(b_idx[keep].tolist(), g_idx[keep].tolist(), strict=True):
         out.setdefault(b, []).append(g)
     return out
 
@@ -243,23 +252,22 @@ def _buildings(d: _Draft) -> list[PlanIssue]:
     bs = d.scope.buildings
     if not bs:
         return []
-    points = np.empty(len(bs), dtype=object)
-    points[:] = [b.point for b in bs]
-    cov_b, cov_g = d.tree.query(points, predicate="covered_by")
-    in_b, in_g = d.tree.query(points, predicate="within")
+    cov_b, cov_g = d.tree.query(bs.points, predicate="covered_by")
+    in_b, in_g = d.tree.query(bs.points, predicate="within")
     assigned = assigned_index(d.scope)
     covered = np.bincount(cov_b, minlength=len(bs))
     inside = np.bincount(in_b, minlength=len(bs))
     matches = np.zeros(len(bs), dtype=bool)
     matches[cov_b[assigned[cov_b] == cov_g]] = True
-    wrong = (assigned == UNKNOWN_GRID) | ((covered > 0) & ~matches)
-    covering, interior = _by_building(cov_b, cov_g), _by_building(in_b, in_g)
+    wrong = np.flatnonzero((assigned == UNKNOWN_GRID) | ((covered > 0) & ~matches))
+    twice = np.flatnonzero(inside >= 2)
+    covering, interior = _by_building(cov_b, cov_g, wrong), _by_building(in_b, in_g, twice)
     out = []
     for i in np.flatnonzero(covered == 0):
         out.append(_unassigned(d, int(i), int(assigned[i])))
-    for i in np.flatnonzero(inside >= 2):
+    for i in twice:
         out.append(_in_two(d, int(i), interior[int(i)]))
-    for i in np.flatnonzero(wrong):
+    for i in wrong:
         out.append(_misassigned(d, int(i), int(assigned[i]), covering.get(int(i), [])))
     return out
 
@@ -297,8 +305,7 @@ def _misassigned(d: _Draft, i: int, assigned: int, covering: list[int]) -> PlanI
 
 def _households(d: _Draft) -> list[PlanIssue]:
     r = d.rules
-    counts = grid_sums(assigned_index(d.scope), [b.households for b in d.scope.buildings],
-                       len(d.grids))
+    counts = grid_sums(assigned_index(d.scope), d.scope.buildings.households, len(d.grids))
     out = []
     for i, g in enumerate(d.grids):
         n = int(counts[i])
