@@ -24,7 +24,8 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
-from geo.plan.cells import building_cells
+from geo.plan.block_cells import cells_in_blocks
+from geo.plan.cells import first_covering
 from geo.plan.metrics import building_edges
 from geo.plan.model import Buildings, PlanBuilding, PlanGrid, Scope
 from geo.plan.shapes import (
@@ -89,7 +90,7 @@ class Sites:
 
 @dataclass
 class Ground:
-    cores: list[BaseGeometry]  # per site: the part of its cell that holds it (lon/lat)
+    cores: Geoms  # per site: the part of its cell that holds it (lon/lat)
     spare: list[BaseGeometry]  # ground in no core: cut-off cell parts, blocks without sites
     edges: Ints  # (m, 2) site index pairs whose cores share an edge
     length_m: Floats  # (m,) length of that shared edge
@@ -177,21 +178,8 @@ def _picked(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, commun
 
 def _ground_in(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, community: str,
                epsg: int, network: BaseGeometry | None) -> Ground:
-    owner = _block_of(blocks, sites.points)
-    cores: list[BaseGeometry] = [shapely.Polygon()] * len(sites)
-    spare: list[BaseGeometry] = []
-    for b, block in enumerate(blocks):
-        idx = np.flatnonzero(owner == b).tolist()
-        if not idx:
-            spare.append(block)
-            continue
-        # sites are distinct points: a block of one site is that site's cell
-        cells = {idx[0]: block} if len(idx) == 1 else \
-            building_cells(_site_scope(sites, idx, community, epsg, block))
-        for i in idx:
-            core, rest = _core(cells[i], sites.points[i])
-            cores[i] = core
-            spare.extend(rest)
+    cores, spare = cells_in_blocks(blocks, _block_of(blocks, sites.points), sites.points,
+                                   sites.xy, epsg)
     pairs = building_edges(_site_scope(sites, range(len(sites)), community, epsg, free))
     length = _shared_m(cores, pairs, epsg)
     keep = length > EDGE_MIN_M
@@ -224,17 +212,6 @@ def _streets_near(network: BaseGeometry | Streets | None, free: BaseGeometry
     return (network if isinstance(network, Streets) else Streets(network)).near(free)
 
 
-def _core(cell: BaseGeometry, at: BaseGeometry) -> tuple[BaseGeometry, list[BaseGeometry]]:
-    """The part of a cell that holds its site, and the rest (a cell clipped to a concave block
-    can fall apart; the other parts are handed out to grids later)."""
-    parts = polygons(clean(cell))
-    if not parts:
-        return shapely.Polygon(), []
-    holding = [p for p in parts if p.covers(at)]
-    core = holding[0] if holding else max(parts, key=lambda p: p.area)
-    return core, [p for p in parts if p is not core]
-
-
 def _block_of(blocks: list[BaseGeometry], points: Geoms) -> Ints:
     """The block of each site: the first covering it, else the nearest (a building recorded in
     the community but standing just outside it)."""
@@ -242,26 +219,21 @@ def _block_of(blocks: list[BaseGeometry], points: Geoms) -> Ints:
     if len(blocks) == 1:
         owner[:] = 0
         return owner
-    tree = shapely.STRtree(blocks)
-    site, block = tree.query(points, predicate="covered_by")
-    first = np.unique(site, return_index=True)
-    owner[first[0]] = block[first[1]]
+    owner[:] = first_covering(points, blocks)
     lost = np.flatnonzero(owner < 0)
     if len(lost):
-        owner[lost] = tree.nearest(points[lost])
+        owner[lost] = shapely.STRtree(blocks).nearest(points[lost])
     return owner
 
 
-def _shared_m(cores: list[BaseGeometry], pairs: Ints, epsg: int) -> Floats:
+def _shared_m(cores: Geoms, pairs: Ints, epsg: int) -> Floats:
     """Length in metres of the edge each pair of cores shares. Cells of one diagram share
     their vertices exactly, so their intersection is that edge; cells of two blocks meet along
     the street with vertices a float's width off each other's edges, where the intersection
     may come out empty, so touching pairs are measured again along a 1 cm band."""
     if not len(pairs):
         return np.zeros(0)
-    geoms = np.empty(len(cores), dtype=object)
-    geoms[:] = cores
-    metric = to_metric(geoms, epsg)
+    metric = to_metric(cores, epsg)
     a, b = metric[pairs[:, 0]], metric[pairs[:, 1]]
     try:
         length = np.asarray(shapely.length(shapely.intersection(a, b)), dtype=np.float64)

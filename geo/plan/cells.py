@@ -31,12 +31,8 @@ def communities_of(scope: Scope, buildings: Buildings) -> npt.NDArray[np.object_
     lost = np.flatnonzero(np.array([not c for c in out.tolist()], dtype=bool))
     if len(lost) and scope.communities:
         codes = sorted(scope.communities)
-        tree = shapely.STRtree([scope.communities[c] for c in codes])
-        point, shape = tree.query(buildings.points[lost], predicate="covered_by")
-        order = np.lexsort((shape, point))  # the first code where several cover it
-        first = np.unique(point[order], return_index=True)
-        out[lost] = None
-        out[lost[first[0]]] = [codes[i] for i in shape[order][first[1]].tolist()]
+        first = first_covering(buildings.points[lost], [scope.communities[c] for c in codes])
+        out[lost] = [None if i < 0 else codes[i] for i in first.tolist()]
     elif len(lost):
         out[lost] = None
     return out
@@ -112,10 +108,34 @@ def locate_keys(points: npt.NDArray[np.object_], grids: Sequence[PlanGrid]) -> I
     rank = np.empty(len(live), dtype=np.int64)  # the smallest (code, key) first
     rank[sorted(range(len(live)), key=lambda i: (live[i].code, live[i].key))] = \
         np.arange(len(live))
-    tree = shapely.STRtree([g.geom for g in live])
-    point, grid = tree.query(points, predicate="covered_by")
-    order = np.lexsort((rank[grid], point))
-    first = np.unique(point[order], return_index=True)
+    first = first_covering(points, [g.geom for g in live], rank)
     keys = np.array([g.key for g in live], dtype=np.int64)
-    found[first[0]] = keys[grid[order][first[1]]]
+    found[first >= 0] = keys[first[first >= 0]]
     return found
+
+
+def covering(points: npt.NDArray[np.object_], shapes: Sequence[BaseGeometry] | npt.NDArray[np.object_]
+             ) -> tuple[Ints, Ints]:
+    """Every (point, shape) pair where the shape covers the point, by point and then shape.
+    The points are indexed and each shape, prepared once, is asked for the points it covers:
+    twice as fast on a district as asking, point by point, which shapes cover it."""
+    if not len(points) or not len(shapes):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    shape, point = shapely.STRtree(points).query(np.asarray(shapes, dtype=object),
+                                                 predicate="covers")
+    order = np.lexsort((shape, point))
+    return point[order], shape[order]
+
+
+def first_covering(points: npt.NDArray[np.object_],
+                   shapes: Sequence[BaseGeometry] | npt.NDArray[np.object_],
+                   rank: Ints | None = None) -> Ints:
+    """For each point, the shape covering it that comes first (by ``rank``, else by index);
+    -1 where none does."""
+    out = np.full(len(points), -1, dtype=np.int64)
+    point, shape = covering(points, shapes)
+    if len(point):
+        order = np.lexsort((shape if rank is None else rank[shape], point))
+        at, first = np.unique(point[order], return_index=True)
+        out[at] = shape[order][first]
+    return out

@@ -47,7 +47,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import InvalidInput
 from geo.plan import blocks, parcels
 from geo.plan.blocks import Ground, SiteGraph, Sites
-from geo.plan.cells import by_community, locate_keys
+from geo.plan.cells import by_community, first_covering, locate_keys
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
 from geo.plan.model import NONE, Buildings, PlanGrid, Rules, Scope
@@ -452,10 +452,8 @@ def _where_they_stand(members: list[list[int]], shapes: list[BaseGeometry],
     region = np.repeat(np.arange(len(members)), [len(m) for m in members])
     at = buildings.positions(ids)
     if len(ids) and shapes:
-        hit, shape = shapely.STRtree(shapes).query(buildings.points[at], predicate="covered_by")
-        order = np.lexsort((shape, hit))  # on a shared edge, the first shape
-        first = np.unique(hit[order], return_index=True)
-        region[first[0]] = shape[order][first[1]]
+        first = first_covering(buildings.points[at], shapes)  # on a shared edge, the first
+        region[first >= 0] = first[first >= 0]
     order = np.argsort(region, kind="stable")
     bounds = np.searchsorted(region[order], np.arange(len(members) + 1)).tolist()
     moved = ids[order].tolist()

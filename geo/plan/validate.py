@@ -22,6 +22,7 @@ from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
+from geo.plan.cells import covering
 from geo.plan.model import DEDICATED_FACILITY, DEDICATED_TYPES, NONE, PlanGrid, Rules, Scope
 from geo.plan.shapes import checked_difference
 
@@ -252,23 +253,26 @@ def _buildings(d: _Draft) -> list[PlanIssue]:
     bs = d.scope.buildings
     if not bs:
         return []
-    cov_b, cov_g = d.tree.query(bs.points, predicate="covered_by")
-    in_b, in_g = d.tree.query(bs.points, predicate="within")
-    assigned = assigned_index(d.scope)
+    cov_b, cov_g = covering(bs.points, d.geoms)
     covered = np.bincount(cov_b, minlength=len(bs))
+    # inside two grids (not on their shared edge): only a building two grids cover can be
+    several = np.isin(cov_b, np.flatnonzero(covered >= 2))
+    strictly = shapely.within(bs.points[cov_b[several]], d.geoms[cov_g[several]])
+    in_b, in_g = cov_b[several][strictly], cov_g[several][strictly]
+    assigned = assigned_index(d.scope)
     inside = np.bincount(in_b, minlength=len(bs))
     matches = np.zeros(len(bs), dtype=bool)
     matches[cov_b[assigned[cov_b] == cov_g]] = True
     wrong = np.flatnonzero((assigned == UNKNOWN_GRID) | ((covered > 0) & ~matches))
     twice = np.flatnonzero(inside >= 2)
-    covering, interior = _by_building(cov_b, cov_g, wrong), _by_building(in_b, in_g, twice)
+    lies_in, interior = _by_building(cov_b, cov_g, wrong), _by_building(in_b, in_g, twice)
     out = []
     for i in np.flatnonzero(covered == 0):
         out.append(_unassigned(d, int(i), int(assigned[i])))
     for i in twice:
         out.append(_in_two(d, int(i), interior[int(i)]))
     for i in wrong:
-        out.append(_misassigned(d, int(i), int(assigned[i]), covering.get(int(i), [])))
+        out.append(_misassigned(d, int(i), int(assigned[i]), lies_in.get(int(i), [])))
     return out
 
 
