@@ -4,8 +4,12 @@ deleting a building, grid or layer updates it."""
 
 from __future__ import annotations
 
+import asyncio
+
 import psycopg
 import pytest
+
+from geo.db.queries import drafts as q
 
 SQUARE = "ST_Multi(ST_GeomFromText('POLYGON((106.7 26.5,106.71 26.5,106.71 26.51,106.7 26.5))', 4326))"
 
@@ -70,3 +74,48 @@ def test_deletes_reach_the_assignment(conn: psycopg.Connection) -> None:
     conn.execute("DELETE FROM grid_layers WHERE id = %s", (b,))  # its grid goes with it
     assert _rows(conn, b) == {}
     assert _rows(conn, a) == {two: None}
+
+
+
+def test_a_copy_into_an_empty_draft_is_checked_too(demo_url: str) -> None:
+    """``queries.drafts.assign`` fills a draft without rows (a merge's) by COPY: the same
+    statement triggers check it, and a bad row leaves nothing behind."""
+
+    async def run() -> None:
+        async with await psycopg.AsyncConnection.connect(demo_url) as aconn, \
+                aconn.transaction(force_rollback=True):
+            layer, grid = await _async_layer(aconn, "a")
+            _, grid_b = await _async_layer(aconn, "b")
+            one, two = [(await (await aconn.execute(
+                "INSERT INTO buildings (address, geom) VALUES ('测试', "
+                "ST_SetSRID(ST_MakePoint(106.705, 26.502), 4326)) RETURNING id")).fetchone())[0]
+                for _ in range(2)]
+
+            async def rows() -> dict[int, int | None]:
+                cur = await aconn.execute("SELECT building_id, grid_id FROM draft_buildings "
+                                          "WHERE layer_id = %s", (layer,))
+                return dict(await cur.fetchall())
+
+            with pytest.raises(psycopg.errors.ForeignKeyViolation,
+                               match=f"grid {grid_b} of layer {layer}"):
+                async with aconn.transaction():
+                    await q.assign(aconn, layer, [(one, grid), (two, grid_b)])
+            assert await rows() == {}
+            await q.assign(aconn, layer, [(one, grid), (two, None)])
+            assert await rows() == {one: grid, two: None}
+            await q.assign(aconn, layer, [(two, grid)])  # rows there now: an upsert
+            assert await rows() == {one: grid, two: grid}
+
+    asyncio.run(run())
+
+
+async def _async_layer(aconn: psycopg.AsyncConnection, name: str) -> tuple[int, int]:
+    cur = await aconn.execute(
+        "INSERT INTO grid_layers (theme, name, scope_code, status, draft_scope) "
+        "VALUES ('unified', %s, '520602', 'draft', '520602') RETURNING id", (name,))
+    (layer,) = await cur.fetchone()
+    cur = await aconn.execute(
+        f"INSERT INTO grids (layer_id, code, name, geom) VALUES (%s, '520602001001099', 'g', "
+        f"{SQUARE}) RETURNING id", (layer,))
+    (grid,) = await cur.fetchone()
+    return layer, grid
