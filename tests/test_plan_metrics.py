@@ -145,6 +145,19 @@ def test_edges_of_many_buildings_form_a_triangulation() -> None:
     assert len({tuple(e) for e in edges.tolist()}) == len(edges)
 
 
+def test_a_triangulation_is_found_again_for_the_same_points() -> None:
+    scope = halves((50, 100, 1), (150, 300, 1), (300, 200, 2), (320, 320, 2))
+    first = building_edges(scope)
+    # assignments change between edits, the points do not: the same triangulation
+    again = building_edges(replace(scope, buildings=scope.buildings.with_grids([2, 2, 1, 1])))
+    assert again is first and not again.flags.writeable
+    # one building moved: triangulated anew, and it is another triangulation
+    moved = halves((50, 100, 1), (150, 300, 1), (300, 200, 2), (10, 390, 2))
+    other = building_edges(moved)
+    assert other is not first and other.tolist() != first.tolist()
+    assert len(other) == 5  # four points, all on the hull: 3·4 − 3 − 4
+
+
 def test_contiguity() -> None:
     piece = box(200, 150, 250, 200)
     scope = tiling(g1=shapely.MultiPolygon([box(*QUARTERS[1]), piece]),

@@ -10,6 +10,7 @@ generation (valid_from). Earlier generations stay in the database, queryable by 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -36,7 +37,7 @@ async def activate(conn: AsyncConnection, user: User | None, client: str | None,
             raise Conflict(f"there is no active {draft['theme']} layer over {scope} any more")
         base = await q.layer(conn, draft["base_layer_id"])
         await _refuse_stale(conn, draft, base, active)
-        checked = check(await load_scope(conn, draft), rules)
+        checked = await asyncio.to_thread(check, await load_scope(conn, draft), rules)
         if checked.errors:
             raise DraftInvalid(f"draft {draft_id} has {checked.errors} problem(s) that block "
                                "activation; fix them and try again", checked.issues)

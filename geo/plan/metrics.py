@@ -9,7 +9,9 @@ buildings whose two disagree).
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -67,7 +69,11 @@ def building_edges(scope: Scope) -> npt.NDArray[np.intp]:
 
     Triangulated in the metric zone, where distances are isotropic. GEOS keeps input vertices
     exactly, so endpoints map back through their coordinates; buildings sharing one point
-    collapse to the first of them, and buildings without a point have no edges."""
+    collapse to the first of them, and buildings without a point have no edges.
+
+    Buildings do not move while a draft is edited: the triangulation of the last few sets of
+    points is kept (it is most of the cost of checking an edit of a district), and found again
+    by a digest of the coordinates."""
     empty = np.empty((0, 2), dtype=np.intp)
     if len(scope.buildings) < 2:
         return empty
@@ -75,7 +81,30 @@ def building_edges(scope: Scope) -> npt.NDArray[np.intp]:
     usable = np.flatnonzero(scope.buildings.usable())
     if len(usable) < 2:
         return empty
-    metric = to_metric(points[usable], scope.epsg)
+    lonlat = shapely.get_coordinates(points[usable])
+    key = (scope.epsg, len(points), hashlib.blake2b(usable.tobytes() + lonlat.tobytes(),
+                                                    digest_size=16).digest())
+    with _LOCK:
+        found = _TRIANGULATIONS.get(key)
+    if found is not None:
+        return found
+    pairs = _triangulated(points[usable], usable, scope.epsg)
+    pairs.flags.writeable = False
+    with _LOCK:
+        _TRIANGULATIONS[key] = pairs
+        while len(_TRIANGULATIONS) > KEPT_TRIANGULATIONS:
+            _TRIANGULATIONS.pop(next(iter(_TRIANGULATIONS)))
+    return pairs
+
+
+KEPT_TRIANGULATIONS = 8
+_TRIANGULATIONS: dict[tuple[int, int, bytes], npt.NDArray[np.intp]] = {}
+_LOCK = threading.Lock()
+
+
+def _triangulated(points: npt.NDArray[np.object_], usable: Ints, epsg: int) -> npt.NDArray[np.intp]:
+    empty = np.empty((0, 2), dtype=np.intp)
+    metric = to_metric(points, epsg)
     # a point as one complex number: numpy sorts them by x, then y
     keys = shapely.get_x(metric) + 1j * shapely.get_y(metric)
     unique, first = np.unique(keys, return_index=True)  # the first building at each point

@@ -5,6 +5,7 @@ releases the GIL inside GEOS, so threads share the cores without the cost of pro
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -21,3 +22,12 @@ def each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
     if len(items) <= 1:
         return [work(i) for i in items]
     return list(_POOL.map(work, items))
+
+
+def both(first: Callable[[], R], second: Callable[[], T]) -> tuple[R, T]:
+    """``first()`` here and ``second()`` on the pool, side by side; one after the other when
+    called from the pool itself (waiting on it there could hold its last thread)."""
+    if threading.current_thread().name.startswith("gridgov-plan"):
+        return first(), second()
+    later = _POOL.submit(second)
+    return first(), later.result()

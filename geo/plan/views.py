@@ -4,6 +4,7 @@ generations of a layer. And abandoning a draft."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -43,7 +44,7 @@ async def draft_view(conn: AsyncConnection, user: User | None, draft_id: int, ru
                      ) -> dict[str, Any]:
     layer = await draft_for(conn, user, draft_id, write=False)
     rows = await q.fetch(conn, _GRIDS, {"layer": draft_id, "grid": None})
-    checked = check(await load_scope(conn, layer), rules)
+    checked = await asyncio.to_thread(check, await load_scope(conn, layer), rules)
     return {**_layer(layer), "etag": draft_etag(layer),
             "grids": {"type": "FeatureCollection", "features": [_feature(r) for r in rows]},
             "rules": {"households_min": rules.households_min,
