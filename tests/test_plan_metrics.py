@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
+from geo.plan import metrics
 from geo.plan.metrics import building_edges, measure
 from geo.plan.model import PlanBuilding, Rules, Scope
 from tests.plan_fixtures import COMMUNITY, EPSG, QUARTERS, box, buildings_for, grid, lonlat, point, tiling
@@ -145,7 +146,8 @@ def test_edges_of_many_buildings_form_a_triangulation() -> None:
     assert len({tuple(e) for e in edges.tolist()}) == len(edges)
 
 
-def test_a_triangulation_is_found_again_for_the_same_points() -> None:
+def test_a_triangulation_is_found_again_for_the_same_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metrics, "KEEP_FROM", 2)  # kept from 2 points, not thousands
     scope = halves((50, 100, 1), (150, 300, 1), (300, 200, 2), (320, 320, 2))
     first = building_edges(scope)
     # assignments change between edits, the points do not: the same triangulation
@@ -156,6 +158,8 @@ def test_a_triangulation_is_found_again_for_the_same_points() -> None:
     other = building_edges(moved)
     assert other is not first and other.tolist() != first.tolist()
     assert len(other) == 5  # four points, all on the hull: 3·4 − 3 − 4
+    monkeypatch.setattr(metrics, "KEEP_FROM", 5)  # below it, triangulated every time
+    assert building_edges(scope) is not first and building_edges(scope).tolist() == first.tolist()
 
 
 def test_contiguity() -> None:

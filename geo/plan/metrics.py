@@ -73,7 +73,8 @@ def building_edges(scope: Scope) -> npt.NDArray[np.intp]:
 
     Buildings do not move while a draft is edited: the triangulation of the last few sets of
     points is kept (it is most of the cost of checking an edit of a district), and found again
-    by a digest of the coordinates."""
+    by a digest of the coordinates. Small sets (the sites of one community, triangulated by
+    the auto-proposal) are not kept: they cost little and would push the large ones out."""
     empty = np.empty((0, 2), dtype=np.intp)
     if len(scope.buildings) < 2:
         return empty
@@ -81,6 +82,8 @@ def building_edges(scope: Scope) -> npt.NDArray[np.intp]:
     usable = np.flatnonzero(scope.buildings.usable())
     if len(usable) < 2:
         return empty
+    if len(usable) < KEEP_FROM:
+        return _triangulated(points[usable], usable, scope.epsg)
     lonlat = shapely.get_coordinates(points[usable])
     key = (scope.epsg, len(points), hashlib.blake2b(usable.tobytes() + lonlat.tobytes(),
                                                     digest_size=16).digest())
@@ -98,6 +101,7 @@ def building_edges(scope: Scope) -> npt.NDArray[np.intp]:
 
 
 KEPT_TRIANGULATIONS = 8
+KEEP_FROM = 2_000  # fewer points are triangulated again (milliseconds), not kept
 _TRIANGULATIONS: dict[tuple[int, int, bytes], npt.NDArray[np.intp]] = {}
 _LOCK = threading.Lock()
 
