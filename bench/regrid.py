@@ -111,7 +111,7 @@ def run_maxp(c: Community, settings: MaxPSettings) -> Run:
     """MaxP on the ground propose divides, grid shapes made as propose makes them."""
     start = time.perf_counter()
     scope, epsg = c.scope, c.scope.epsg
-    sites = blocks.sites_of([b for b in scope.buildings if blocks.usable(b)], epsg)
+    sites = blocks.sites_of(scope.buildings.take(scope.buildings.usable()), epsg)
     found = blocks.ground(clean(scope.communities[c.code]), sites, c.code, epsg, c.network)
     labels, k = maxp_labels(found, sites, settings)
     shapes, alone = blocks.shapes_of(labels, k, found, epsg)
