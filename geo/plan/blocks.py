@@ -27,7 +27,7 @@ from geo.crs import to_metric
 from geo.plan.block_cells import cells_in_blocks
 from geo.plan.cells import first_covering
 from geo.plan.metrics import building_edges
-from geo.plan.model import Buildings, PlanBuilding, PlanGrid, Scope
+from geo.plan.model import Buildings, PlanBuilding, PlanGrid, Scope, grouped
 from geo.plan.shapes import (
     EDGE_EPS_M,
     EDGE_MIN_M,
@@ -66,11 +66,8 @@ class Sites:
 
     def members(self, labels: Sequence[int] | Ints, k: int) -> list[list[int]]:
         """The building ids of each of ``k`` groups, given the group of every site."""
-        group = np.asarray(labels, dtype=np.intp)[self.site]
-        order = np.argsort(group, kind="stable")
-        bounds = np.searchsorted(group[order], np.arange(k + 1)).tolist()
-        ids = self.ids[order].tolist()
-        return [ids[bounds[i]:bounds[i + 1]] for i in range(k)]
+        return [self.ids[at].tolist()
+                for at in grouped(np.asarray(labels, dtype=np.intp)[self.site], k)]
 
     def subset(self, chosen: Sequence[int]) -> Sites:
         """The sites ``chosen`` (in that order), with their buildings."""

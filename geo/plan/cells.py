@@ -12,7 +12,7 @@ from shapely.geometry import MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import from_metric, to_metric
-from geo.plan.model import NONE, Buildings, Ints, PlanBuilding, PlanGrid, Scope
+from geo.plan.model import NONE, Buildings, Ints, PlanBuilding, PlanGrid, Scope, grouped
 
 
 def community_of(building: PlanBuilding, scope: Scope) -> str | None:
@@ -45,14 +45,9 @@ def by_community(scope: Scope, buildings: Sequence[PlanBuilding] | None = None
     codes = communities_of(scope, mine)
     names = sorted({c for c in codes.tolist() if c is not None})
     number = {c: i for i, c in enumerate(names)}
-    group = np.array([number.get(c, len(names)) for c in codes.tolist()], dtype=np.int64)
-    order = np.argsort(group, kind="stable")
-    bounds = np.searchsorted(group[order], np.arange(len(names) + 2))
-    out: dict[str | None, Buildings] = {}
-    for i, code in enumerate([*names, None]):
-        if bounds[i + 1] > bounds[i]:
-            out[code] = mine.take(order[bounds[i]:bounds[i + 1]])
-    return out
+    group = [number.get(c, len(names)) for c in codes.tolist()]
+    return {code: mine.take(at) for code, at in zip([*names, None], grouped(group, len(names) + 1),
+                                                     strict=True) if len(at)}
 
 
 def building_cells(scope: Scope) -> dict[int, BaseGeometry]:

@@ -217,8 +217,9 @@ async def _new_ids(conn: AsyncConnection, result: EditResult) -> dict[int, int]:
 
 
 async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: EditResult,
-                 ids: dict[int, int]) -> None:
-    """Write an edit, its new grids with the ids ``_new_ids`` gave them."""
+                 ids: dict[int, int], saved: Scope) -> None:
+    """Write an edit, its new grids with the ids ``_new_ids`` gave them (``saved``: the scope
+    after it, ``_as_saved``)."""
     before = {g.key: g for g in scope.grids}
     await q.delete_grids(conn, layer_id, sorted(result.removed))
     after = {g.key: g for g in result.grids}
@@ -228,11 +229,11 @@ async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: Edi
         await q.update_grid(conn, layer_id, after[key])
     created = sorted(ids)
     await q.insert_grids(conn, layer_id, [after[k] for k in created], [ids[k] for k in created])
-    buildings = scope.buildings
-    after_grid = buildings.assigned(result.assignment)
-    changed = np.flatnonzero(after_grid != buildings.grid)
+    # a building whose grid is new has a new id: it differs from every grid it had before
+    grid = saved.buildings.grid
+    changed = np.flatnonzero(grid != scope.buildings.grid)
     moved = [(b, None if g == NONE else g) for b, g in zip(
-        buildings.ids[changed].tolist(), _saved(after_grid[changed], ids).tolist(), strict=True)]
+        scope.buildings.ids[changed].tolist(), grid[changed].tolist(), strict=True)]
     await q.assign(conn, layer_id, moved)
     await q.recount(conn, layer_id)
 
@@ -269,10 +270,10 @@ async def edit(conn: AsyncConnection, user: User | None, client: str | None, dra
         result = await asyncio.to_thread(operation, scope, rules)
         ids = await _new_ids(conn, result)
         # the check needs only what the edit made: it runs while the edit is written
-        checking = asyncio.ensure_future(asyncio.to_thread(
-            check, _as_saved(scope, result, ids), rules))
+        saved = _as_saved(scope, result, ids)
+        checking = asyncio.ensure_future(asyncio.to_thread(check, saved, rules))
         try:
-            await _write(conn, draft_id, scope, result, ids)
+            await _write(conn, draft_id, scope, result, ids, saved)
             version = await q.bump(conn, draft_id)
             await record_async(conn, actor_of(user), action, "grid_layer", str(draft_id),
                                {**detail, "changed": sorted(result.changed),

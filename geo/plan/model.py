@@ -159,6 +159,14 @@ class Buildings(Sequence[PlanBuilding]):
         return grid
 
 
+def grouped(labels: Any, k: int) -> list[Ints]:
+    """The positions holding each label 0 … k−1 of ``labels``, each in their order."""
+    label = np.asarray(labels, dtype=np.int64)
+    order = np.argsort(label, kind="stable")
+    bounds = np.searchsorted(label[order], np.arange(k + 1)).tolist()
+    return [order[bounds[i]:bounds[i + 1]] for i in range(k)]
+
+
 def _objects(values: Any, n: int) -> npt.NDArray[np.object_]:
     out = np.empty(n, dtype=object)
     if values is not None:

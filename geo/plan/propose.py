@@ -50,7 +50,7 @@ from geo.plan.blocks import Ground, SiteGraph, Sites
 from geo.plan.cells import by_community, first_covering, locate_keys
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
-from geo.plan.model import NONE, Buildings, PlanGrid, Rules, Scope
+from geo.plan.model import NONE, Buildings, PlanGrid, Rules, Scope, grouped
 from geo.plan.parallel import each
 from geo.plan.shapes import area_m2, checked_difference, clean
 
@@ -454,7 +454,4 @@ def _where_they_stand(members: list[list[int]], shapes: list[BaseGeometry],
     if len(ids) and shapes:
         first = first_covering(buildings.points[at], shapes)  # on a shared edge, the first
         region[first >= 0] = first[first >= 0]
-    order = np.argsort(region, kind="stable")
-    bounds = np.searchsorted(region[order], np.arange(len(members) + 1)).tolist()
-    moved = ids[order].tolist()
-    return [moved[bounds[i]:bounds[i + 1]] for i in range(len(members))]
+    return [ids[at].tolist() for at in grouped(region, len(members))]
