@@ -143,13 +143,13 @@ def ground(free: BaseGeometry, sites: Sites, community: str, epsg: int,
     return ground_in_blocks(free, sites, community, epsg, network)[0]
 
 
-Centres = Callable[[Ints], list[int]]
+Centres = Callable[[Ints], Ints]  # the block of every site → the sites picked
 
 
 def ground_in_blocks(free: BaseGeometry, sites: Sites, community: str, epsg: int,
                      network: BaseGeometry | Streets | None, centres: Centres | None = None
                      ) -> tuple[Ground, list[int]]:
-    """``ground`` of the sites that ``centres`` picks from each block's sites (all of them
+    """``ground`` of the sites that ``centres`` picks from the blocks' sites (all of them
     when None: geo.plan.parcels gathers many into few); and the sites picked, in the order
     of the ground's cells."""
     network = _streets_near(network, free)
@@ -167,9 +167,7 @@ def _picked(blocks: list[BaseGeometry], free: BaseGeometry, sites: Sites, commun
             ) -> tuple[Ground, list[int]]:
     if centres is None:
         return _ground_in(blocks, free, sites, community, epsg, network), list(range(len(sites)))
-    owner = _block_of(blocks, sites.points)
-    chosen = sorted(i for b in range(len(blocks)) if (idx := np.flatnonzero(owner == b)).size
-                    for i in centres(idx))
+    chosen = sorted(centres(_block_of(blocks, sites.points)).tolist())
     return _ground_in(blocks, free, sites.subset(chosen), community, epsg, network), chosen
 
 
@@ -375,40 +373,6 @@ def site_graph(found: Ground, sites: Sites, idx: Ints, street_cut: float) -> Sit
         nbrs[local[a]].append((int(local[b]), c, s))
         nbrs[local[b]].append((int(local[a]), c, s))
     return SiteGraph(sites.xy[idx], sites.households[idx].tolist(), nbrs)
-
-
-# ---------------------------------------------------------------- seeds
-
-def spread_seeds(xy: Floats, w: Floats, k: int, rng: np.random.Generator) -> list[int]:
-    """k distinct sites spread over ``xy`` (metric) in proportion to the households ``w``, by
-    recursive bisection: a group due for kk seeds is cut across its longer side where
-    ⌊kk/2⌋/kk of its households lie on one side, until each group holds one seed, placed on
-    its site nearest the group's household centroid. The frame is turned by an angle drawn
-    from ``rng``, so other seeds give other cuts.
-
-    Seeds follow the households, not the ground: k-means++ (even weighted) spreads them by
-    distance and, with low-rise and towers side by side, left the low-rise part with far more
-    seeds than households for (a tenth of the grids out of range, where this gives none)."""
-    n = len(xy)
-    mass = w + 1e-9 * max(float(w.max()), 1.0)  # sites without households still count a little
-    angle = rng.uniform(0.0, np.pi)
-    turned = xy @ np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    todo = [(np.arange(n), k)]
-    seeds: list[int] = []
-    while todo:
-        idx, kk = todo.pop()
-        if kk == 1:
-            centre = (xy[idx] * mass[idx, None]).sum(axis=0) / mass[idx].sum()
-            seeds.append(int(idx[np.argmin(((xy[idx] - centre) ** 2).sum(axis=1))]))
-            continue
-        axis = int(np.argmax(np.ptp(turned[idx], axis=0)))
-        order = idx[np.argsort(turned[idx, axis], kind="stable")]
-        half = kk // 2
-        cum = np.cumsum(mass[order])
-        # Each side keeps at least as many sites as seeds it is due.
-        cut = min(max(int(np.searchsorted(cum, cum[-1] * half / kk)), half), len(order) - (kk - half))
-        todo += [(order[:cut], half), (order[cut:], kk - half)]
-    return seeds
 
 
 # ---------------------------------------------------------------- grid shapes

@@ -7,7 +7,7 @@ give. Where a community has more than SPARSE sites per grid it will hold, its si
 gathered first:
 
 1. In each street block, centres are spread over its sites by the households
-   (``blocks.spread_seeds``: recursive bisection), one per PARCEL_SHARE of a grid's target.
+   (``geo.plan.spread``: recursive bisection, every block at once), one per PARCEL_SHARE of a grid's target.
 2. The cells are drawn for the centres (the Voronoi diagram of a block's centres, clipped to
    the block: the ground a grid is made of, as for buildings).
 3. Every site joins the parcel whose cell covers it (the nearest cell when none does: a
@@ -20,14 +20,14 @@ it (its parcel's grid where none does).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.plan.blocks import Ground, Sites, Streets, _block_of, ground_in_blocks, spread_seeds
+from geo.plan.blocks import Ground, Sites, Streets, _block_of, ground_in_blocks
 from geo.plan.model import Rules
+from geo.plan.spread import spread_in_groups
+from geo.plan.validate import Ints
 
 SPARSE = 40  # sites per grid above which a community is gathered into parcels
 PARCEL_SHARE = 1 / 16  # a parcel holds about this share of a grid's target households
@@ -46,13 +46,18 @@ def gathered(free: BaseGeometry, sites: Sites, community: str, epsg: int,
     centres, households and buildings)."""
     cap = max(rules.households_target * PARCEL_SHARE, 1.0)
     rng = np.random.default_rng(seed)
+    mass = sites.households.astype(np.float64) + EMPTY_WEIGHT
 
-    def centres(block_sites: np.ndarray) -> list[int]:
-        mass = sites.households[block_sites].astype(np.float64) + EMPTY_WEIGHT
-        m = min(len(block_sites), max(1, math.ceil(float(mass.sum()) / cap)))
-        if m == len(block_sites):
-            return block_sites.tolist()
-        return block_sites[spread_seeds(sites.xy[block_sites], mass, m, rng)].tolist()
+    def centres(block: Ints) -> Ints:
+        per = np.bincount(block, weights=mass, minlength=block.max(initial=-1) + 1)
+        size = np.bincount(block, minlength=len(per))
+        due = np.minimum(size, np.maximum(1, np.ceil(per / cap))).astype(np.intp)
+        spread = np.flatnonzero(due < size)  # a block of fewer sites keeps them all
+        angle = np.zeros(len(per))
+        angle[spread] = rng.uniform(0.0, np.pi, len(spread))
+        k = np.where(due < size, due, 0)
+        whole = np.flatnonzero(k[block] == 0)
+        return np.concatenate([whole, spread_in_groups(sites.xy, mass, block, k, angle)])
 
     found, chosen = ground_in_blocks(free, sites, community, epsg, streets, centres)
     return found, sites.merged(_owners(found, sites, chosen), chosen)

@@ -13,7 +13,7 @@ Method, per community (and per piece of it, when kept grids cut it apart):
    the graph into more pieces than plain cells do, plain cells are used (contiguity first).
 3. The number of grids k puts the mean total/k inside the range (grid_count).
 4. Seeds: recursive bisection of the sites by households in a frame turned by a random
-   angle (blocks.spread_seeds), so that seeds follow the households.
+   angle (geo.plan.spread), so that seeds follow the households.
 5. Growth: the region with the fewest households takes its nearest unassigned neighbouring
    site (nearest to its seed); crossing a street counts as a detour of one grid radius, so a
    region fills its own block before it crosses.
@@ -53,6 +53,7 @@ from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
 from geo.plan.model import NONE, Buildings, PlanGrid, Rules, Scope, grouped
 from geo.plan.parallel import each
 from geo.plan.shapes import area_m2, checked_difference, clean
+from geo.plan.spread import spread_seeds
 
 __all__ = ["grid_count", "propose"]
 
@@ -132,7 +133,7 @@ def _regions(graph: SiteGraph, k: int, rules: Rules, rng: np.random.Generator,
     n = len(graph.w)
     if k <= 1:
         return [0] * n
-    seeds = blocks.spread_seeds(graph.xy, np.asarray(graph.w, dtype=np.float64), k, rng)
+    seeds = spread_seeds(graph.xy, np.asarray(graph.w, dtype=np.float64), k, rng)
     cuts = [c for row in graph.nbrs for _, c, _ in row]
     mean_cut = max(float(np.mean(cuts)), 1e-9) if cuts else 1.0
     extent = np.ptp(graph.xy, axis=0)
