@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 import shapely
 
-from geo.merge.unify import _fill_gaps, unify
+from geo.merge.unify import _fill_gaps, _joined, unify
 from geo.plan.cells import locate
 from geo.plan.model import PlanBuilding, PlanGrid, Rules, Scope
 
@@ -115,6 +116,24 @@ def test_ground_no_grid_took_goes_with_its_buildings() -> None:
     inside = {b.id for b in scope.buildings if notch.covers(b.point)}
     assert inside and standing == dict.fromkeys(inside, -2)
     assert grids[0] == west and grids[1].geom.covers(notch)
+
+
+# A grid and the gap beside it, from the 100k-building bench district: they share a 97 m
+# edge whose vertices lie a float's width apart, and a plain union left them two polygons.
+CRACKED_GRID = ("01030000000100000007000000153E9D4C6A4D5B40C6CDAEA3EEBA3B408AEFA3094C4D5B404FD1"
+                "D0385FBA3B40B48D0676344D5B404EB1959A5FBA3B4076E71B89384D5B40660B94F2E6BA3B4061"
+                "9A0D11114D5B4086ED3077E5BA3B40079FB5E5164D5B40386E34DC42BB3B40153E9D4C6A4D5B40"
+                "C6CDAEA3EEBA3B40")
+CRACKED_GAP = ("010300000001000000050000008982092F184D5B40761E4C7757BB3B40B78E8406274D5B40BA28A3"
+               "6256BB3B406A7A4C54264D5B40316AD44633BB3B40049FB5E5164D5B40C46D34DC42BB3B408982"
+               "092F184D5B40761E4C7757BB3B40")
+
+
+def test_a_gap_joined_along_a_cracked_edge_makes_one_polygon() -> None:
+    grid, gap = shapely.from_wkb(CRACKED_GRID), shapely.from_wkb(CRACKED_GAP)
+    joined = _joined(grid, gap, 4545)
+    assert joined.geom_type == "Polygon"
+    assert joined.area == pytest.approx(grid.area + gap.area, rel=1e-9)
 
 
 def test_a_street_merged_through_the_api(live_server: str, accounts: dict[str, dict[str, str]],

@@ -3,8 +3,10 @@ divided over parcels of buildings, and the proposal stays sound. No database."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from geo.plan import blocks, parcels
-from geo.plan.propose import grid_count, propose
+from geo.plan.propose import _on_parcels, grid_count, propose
 from tests.plan_fixtures import COMMUNITY, EPSG
 from tests.test_plan_propose import (
     RULES,
@@ -65,3 +67,25 @@ def test_a_village_proposal_is_sound() -> None:
     # the boundaries follow the streets more than without them
     plain = propose(village, RULES, seed=4)
     assert _on_streets(result, network) > _on_streets(plain, network) + 0.2
+
+
+def _in_range(gathered, labels, k) -> bool:
+    h = np.bincount(labels, weights=gathered.households, minlength=k)
+    return bool(((h >= RULES.households_min) & (h <= RULES.households_max)).all())
+
+
+def test_the_coarsest_parcels_that_balance_are_taken(monkeypatch) -> None:
+    _, network = demo_style(2)
+    village = _village()
+    sites = blocks.sites_of(village.buildings, EPSG)
+    free = village.communities[COMMUNITY]
+    coarse, fine = parcels.SHARES
+    _, gathered, labels, k = _on_parcels(free, sites, COMMUNITY, EPSG, network, RULES, 2)
+    quarter = parcels.gathered(free, sites, COMMUNITY, EPSG, network, RULES, 2, coarse)[1]
+    sixteenth = parcels.gathered(free, sites, COMMUNITY, EPSG, network, RULES, 2, fine)[1]
+    assert len(gathered) == len(quarter) < len(sixteenth) / 2
+    assert _in_range(gathered, labels, k)
+    # parcels of four grids each cannot be balanced: the finer ones are taken
+    monkeypatch.setattr(parcels, "SHARES", (4.0, fine))
+    _, gathered, labels, k = _on_parcels(free, sites, COMMUNITY, EPSG, network, RULES, 2)
+    assert len(gathered) == len(sixteenth) and _in_range(gathered, labels, k)

@@ -36,7 +36,15 @@ from geo.plan.edit import EditResult, _new_keys, _outcome
 from geo.plan.model import Buildings, PlanBuilding, PlanGrid, Rules, Scope
 from geo.plan.parallel import each
 from geo.plan.propose import propose
-from geo.plan.shapes import EDGE_MIN_M, area_m2, checked_difference, clean, polygons, shared_edge_m
+from geo.plan.shapes import (
+    EDGE_MIN_M,
+    area_m2,
+    checked_difference,
+    clean,
+    polygons,
+    shared_edge_m,
+    welded,
+)
 
 Source = tuple[str, str, BaseGeometry]  # theme, code, polygon (lon/lat)
 SNAP_DEG = 1e-7  # about 1 cm
@@ -111,16 +119,17 @@ def _absorb(scope: Scope, community: str, homes: Homes, seeds: list[BaseGeometry
         shared = [_edge_m(scope, part, s) for s in seeds]
         best = max(range(len(seeds)), key=lambda i: shared[i])
         if shared[best] >= EDGE_MIN_M:
-            seeds[best] = _joined(seeds[best], part)
+            seeds[best] = _joined(seeds[best], part, scope.epsg)
         else:
             keep.append(part)
     return seeds, clean(shapely.union_all(keep) if keep else shapely.Polygon())
 
 
-def _joined(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
+def _joined(a: BaseGeometry, b: BaseGeometry, epsg: int) -> BaseGeometry:
     """Two pieces that share an edge as one: ``b`` snapped onto ``a`` first (≈ 1 cm), so
-    that edges a float's width apart do not leave a hairline between two parts."""
-    return clean(shapely.union(a, shapely.snap(b, a, SNAP_DEG)))
+    that edges a float's width apart do not leave a hairline between two parts; where the
+    union still leaves one, it is welded (``shapes.welded``)."""
+    return welded([a, shapely.snap(b, a, SNAP_DEG)], epsg)
 
 
 def _fill_gaps(scope: Scope, rules: Rules, grids: list[PlanGrid]
@@ -140,7 +149,7 @@ def _fill_gaps(scope: Scope, rules: Rules, grids: list[PlanGrid]
             shared = {i: _edge_m(scope, part, out[i].geom) for i in new}
             best = max(shared, key=lambda i: shared[i], default=None)
             if best is not None and shared[best] >= EDGE_MIN_M:
-                out[best] = out[best].with_geom(_joined(out[best].geom, part))
+                out[best] = out[best].with_geom(_joined(out[best].geom, part, scope.epsg))
                 joined.append((part, out[best].key))
     return out, _standing(scope, joined)
 

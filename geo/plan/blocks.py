@@ -38,11 +38,11 @@ from geo.plan.shapes import (
     polygons,
     shared_edge_m,
     union,
+    welded,
 )
 from geo.plan.validate import Floats, Geoms, Ints
 
 Bools = npt.NDArray[np.bool_]
-WELD_DEG = (1e-12, 1e-11, 1e-10, 1e-9)
 
 
 @dataclass
@@ -385,7 +385,7 @@ def shapes_of(labels: Sequence[int], k: int, found: Ground, epsg: int) -> tuple[
     groups: list[list[BaseGeometry]] = [[] for _ in range(k)]
     for i, r in enumerate(labels):
         groups[r].append(found.cores[i])
-    shapes = [_welded(g, epsg) for g in groups]
+    shapes = [welded(g, epsg) for g in groups]
     pieces = polygons(union(found.spare, epsg)) if found.spare else []
     pieces = [p for p, a in zip(pieces, areas_m2(pieces, epsg), strict=True) if a > NOISE_M2]
     if not pieces or not shapes:
@@ -402,24 +402,8 @@ def shapes_of(labels: Sequence[int], k: int, found: Ground, epsg: int) -> tuple[
             extra[-best[1]].append(piece)
         else:
             alone.append(piece)
-    shapes = [_welded([s, *e], epsg) if e else s for s, e in zip(shapes, extra, strict=True)]
+    shapes = [welded([s, *e], epsg) if e else s for s, e in zip(shapes, extra, strict=True)]
     return shapes, alone
-
-
-def _welded(parts: list[BaseGeometry], epsg: int) -> BaseGeometry:
-    """The union of edge-connected ``parts``, in one piece. Cells clipped to two street blocks
-    meet along the street with vertices a float's width off each other's edges; the union
-    can leave a crack there between two parts, and is then redone on ever coarser grids
-    (WELD_DEG: 1e-12° ≈ 0.1 µm to 1e-9° ≈ 0.1 mm, far below any tolerance) until it closes."""
-    merged = union(parts, epsg)
-    count = len(polygons(merged))
-    for grid_size in WELD_DEG:
-        if count <= 1:
-            break
-        welded = union([shapely.union_all(parts, grid_size=grid_size)], epsg)
-        if len(polygons(welded)) < count:
-            merged, count = welded, len(polygons(welded))
-    return merged
 
 
 def pieces(geom: BaseGeometry, tolerance_m2: float, epsg: int) -> list[BaseGeometry]:

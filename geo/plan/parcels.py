@@ -7,7 +7,8 @@ give. Where a community has more than SPARSE sites per grid it will hold, its si
 gathered first:
 
 1. In each street block, centres are spread over its sites by the households
-   (``geo.plan.spread``: recursive bisection, every block at once), one per PARCEL_SHARE of a grid's target.
+   (``geo.plan.spread``: recursive bisection, every block at once), one per ``share`` of a
+   grid's target.
 2. The cells are drawn for the centres (the Voronoi diagram of a block's centres, clipped to
    the block: the ground a grid is made of, as for buildings).
 3. Every site joins the parcel whose cell covers it (the nearest cell when none does: a
@@ -15,7 +16,10 @@ gathered first:
    cell). A parcel's households are its sites'.
 
 The grids are then grown over the parcels, and each building goes to the new grid that covers
-it (its parcel's grid where none does).
+it (its parcel's grid where none does). Parcels of a quarter of a grid are tried first: a
+fraction of the cells to draw, measure and join, and smoother boundaries; where they leave a
+grid out of the households range (too coarse to balance it), parcels of a sixteenth
+(geo.plan.propose, SHARES).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from geo.plan.spread import spread_in_groups
 from geo.plan.validate import Ints
 
 SPARSE = 40  # sites per grid above which a community is gathered into parcels
-PARCEL_SHARE = 1 / 16  # a parcel holds about this share of a grid's target households
+SHARES = (1 / 4, 1 / 16)  # a parcel holds about this share of a grid's target households
 EMPTY_WEIGHT = 0.25  # a building without households still weighs this much in the spread
 
 
@@ -40,11 +44,11 @@ def needed(sites: Sites, k: int) -> bool:
 
 
 def gathered(free: BaseGeometry, sites: Sites, community: str, epsg: int,
-             streets: Streets | BaseGeometry | None, rules: Rules, seed: int
-             ) -> tuple[Ground, Sites]:
+             streets: Streets | BaseGeometry | None, rules: Rules, seed: int,
+             share: float = SHARES[-1]) -> tuple[Ground, Sites]:
     """The ground of the parcels of ``sites`` in ``free``, and the parcels as sites (their
-    centres, households and buildings)."""
-    cap = max(rules.households_target * PARCEL_SHARE, 1.0)
+    centres, households and buildings); a parcel holds about ``share`` of a grid's target."""
+    cap = max(rules.households_target * share, 1.0)
     rng = np.random.default_rng(seed)
     mass = sites.households.astype(np.float64) + EMPTY_WEIGHT
 

@@ -426,10 +426,11 @@ def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | 
         return plan
     many = parcels.needed(sites, grid_count(int(sites.households.sum()), len(sites), rules))
     if many:
-        found, sites = parcels.gathered(free, sites, community, scope.epsg, streets, rules, seed)
+        found, sites, labels, k = _on_parcels(free, sites, community, scope.epsg, streets,
+                                              rules, seed)
     else:
         found = blocks.ground(free, sites, community, scope.epsg, streets)
-    labels, k = partition(found, sites, rules, seed)
+        labels, k = partition(found, sites, rules, seed)
     shapes, alone = blocks.shapes_of(labels, k, found, scope.epsg)
     members = sites.members(labels, k)
     # Ground enclosed by kept grids touches no new grid: it becomes a grid of its own rather
@@ -443,6 +444,26 @@ def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | 
     plan.shapes = [shapes[i] for i in order]
     plan.members = [members[i] for i in order]
     return plan
+
+
+def _on_parcels(free: BaseGeometry, sites: Sites, community: str, epsg: int,
+                streets: blocks.Streets | None, rules: Rules, seed: int
+                ) -> tuple[Ground, Sites, list[int], int]:
+    """The partition of ``sites`` gathered into parcels: the coarsest parcels (parcels.SHARES)
+    that leave no region out of range, else the ones that leave the fewest."""
+    best: tuple[int, Ground, Sites, list[int], int] | None = None
+    for share in parcels.SHARES:
+        found, gathered = parcels.gathered(free, sites, community, epsg, streets, rules, seed,
+                                           share)
+        labels, k = partition(found, gathered, rules, seed)
+        h = np.bincount(labels, weights=gathered.households, minlength=k)
+        out = int(((h < rules.households_min) | (h > rules.households_max)).sum())
+        if best is None or out < best[0]:
+            best = (out, found, gathered, labels, k)
+        if not out:
+            break
+    assert best is not None
+    return best[1:]
 
 
 def _where_they_stand(members: list[list[int]], shapes: list[BaseGeometry],
