@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -40,6 +41,7 @@ from geo.db.fresh import FreshCache
 from geo.issue_cells import IssueCellCache
 from geo.lookup import LookupCache, lookup_many
 from geo.lookup.batch import Batcher
+from geo.plan import parallel
 from geo.settings import Settings, get_settings
 from tiles.cache import TileCache
 
@@ -64,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.fresh = FreshCache(pool, changes)  # values kept until their data change
         app.state.issue_cells = IssueCellCache(app.state.fresh)
         app.state.circle = CircleCache(app.state.fresh, database_url(settings))
+        # the planner's worker processes start in the background: the first district edit
+        # does not wait for them
+        asyncio.get_running_loop().run_in_executor(None, parallel.warm)
         try:
             yield
         finally:

@@ -30,11 +30,11 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
 from geo.plan import blocks
-from geo.plan.cells import by_community, locate_keys
+from geo.plan.cells import by_community, community_scopes, locate_keys
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome
 from geo.plan.model import Buildings, PlanBuilding, PlanGrid, Rules, Scope
-from geo.plan.parallel import each
+from geo.plan.parallel import apart
 from geo.plan.propose import propose
 from geo.plan.shapes import (
     EDGE_MIN_M,
@@ -195,6 +195,12 @@ def seeds(scope: Scope, rules: Rules, community: str, sources: Sequence[Source],
             for code, shape in zip(codes, shapes, strict=True)]
 
 
+def _seeds_apart(part: Scope, rules: Rules, sources: Sequence[Source]) -> list[PlanGrid]:
+    """``seeds`` of a community's part of the scope (``cells.community_scopes``), as a worker
+    process runs it."""
+    return seeds(part, rules, part.code, sources, Homes(part.buildings))
+
+
 def _numbered(grids: list[PlanGrid], kept: list[PlanGrid]) -> dict[int, str]:
     """Codes for the new grids, in reading order within each community (the seeds were
     numbered first), after the codes the dedicated grids keep."""
@@ -221,10 +227,9 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
             hit = index.query(scope.communities[c], predicate="intersects")
             return [sources[i] for i in sorted(hit.tolist())]
 
-        mine = by_community(scope)
-        made = [s for found in each(lambda c: seeds(scope, rules, c, near(c),
-                                                    Homes(mine.get(c, []))),
-                                    sorted(scope.communities)) for s in found]
+        parts = community_scopes(scope, sorted(scope.communities), by_community(scope))
+        made = [s for found in apart(_seeds_apart, [(part, rules, near(part.code))
+                                                    for part in parts]) for s in found]
         keys = _new_keys(scope, len(made))
         made = [replace(g, key=k) for g, k in zip(made, keys, strict=True)]
         seeded = replace(scope, grids=kept + made, buildings=scope.buildings.with_grids(

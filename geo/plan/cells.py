@@ -50,6 +50,24 @@ def by_community(scope: Scope, buildings: Sequence[PlanBuilding] | None = None
                                                      strict=True) if len(at)}
 
 
+def community_scopes(scope: Scope, codes: Sequence[str],
+                     buildings: dict[str | None, Buildings] | None = None) -> list[Scope]:
+    """For each community of ``codes``, the part of the scope a piece of work on it needs
+    (and all that is sent to a worker process): its polygon, the grids that belong to it or
+    overlap it, and its ``buildings`` (none when None)."""
+    geoms = np.array([g.geom for g in scope.grids], dtype=object)
+    shapes = np.array([scope.communities[c] for c in codes], dtype=object)
+    community, grid = shapely.STRtree(geoms).query(shapes, predicate="intersects") \
+        if len(geoms) and len(shapes) else (np.zeros(0, int), np.zeros(0, int))
+    near = [set(grid[at].tolist()) for at in grouped(community, len(codes))]
+    empty = Buildings.of([])
+    return [Scope(code=c, epsg=scope.epsg, communities={c: scope.communities[c]},
+                  grids=[g for i, g in enumerate(scope.grids)
+                         if g.community_code == c or i in near[n]],
+                  buildings=(buildings or {}).get(c, empty))
+            for n, c in enumerate(codes)]
+
+
 def building_cells(scope: Scope) -> dict[int, BaseGeometry]:
     """Building id → its Voronoi cell (lon/lat) clipped to the building's community.
 

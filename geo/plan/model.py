@@ -77,6 +77,16 @@ class Buildings(Sequence[PlanBuilding]):
         self.community = _objects(community, n)  # recorded community code, or None
         self._order: Ints | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as plain arrays: the points as coordinates, the community codes as indices
+        into their distinct values (a worker process is sent a community's buildings; a
+        Python object apiece took 0.8 s for a district)."""
+        located = ~shapely.is_missing(self.points)
+        codes, community = np.unique(self.community.astype(str), return_inverse=True)
+        return (_from_arrays, (self.ids, shapely.get_coordinates(self.points[located]), located,
+                               self.households, self.grid, self.has_head, codes,
+                               community.reshape(-1), self.community == None))  # noqa: E711
+
     @classmethod
     def of(cls, items: Iterable[PlanBuilding]) -> Buildings:
         if isinstance(items, Buildings):
@@ -165,6 +175,15 @@ def grouped(labels: Any, k: int) -> list[Ints]:
     order = np.argsort(label, kind="stable")
     bounds = np.searchsorted(label[order], np.arange(k + 1)).tolist()
     return [order[bounds[i]:bounds[i + 1]] for i in range(k)]
+
+
+def _from_arrays(ids: Any, xy: Any, located: Any, households: Any, grid: Any, has_head: Any,
+                 codes: Any, community: Any, no_community: Any) -> Buildings:
+    points = np.full(len(ids), None, dtype=object)
+    points[located] = shapely.points(xy)
+    recorded = codes[community].astype(object)
+    recorded[no_community] = None
+    return Buildings(ids, points, households, grid, has_head, recorded)
 
 
 def _objects(values: Any, n: int) -> npt.NDArray[np.object_]:

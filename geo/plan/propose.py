@@ -47,11 +47,11 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import InvalidInput
 from geo.plan import blocks, parcels
 from geo.plan.blocks import Ground, SiteGraph, Sites
-from geo.plan.cells import by_community, first_covering, locate_keys
+from geo.plan.cells import by_community, community_scopes, first_covering, locate_keys
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome, _replaced
 from geo.plan.model import NONE, Buildings, PlanGrid, Rules, Scope, grouped
-from geo.plan.parallel import each
+from geo.plan.parallel import apart
 from geo.plan.shapes import area_m2, checked_difference, clean
 from geo.plan.spread import spread_seeds
 
@@ -382,8 +382,9 @@ def propose(scope: Scope, rules: Rules, community: str | None = None,
     codes = [community] if community is not None else sorted(scope.communities)
     streets = blocks.Streets(network) if network is not None else None
     homes = by_community(scope, scope.buildings.take(scope.buildings.usable()))
-    plans = each(lambda c: _plan(scope, rules, c, streets, seed,
-                                 homes.get(c, Buildings.of([]))), codes)
+    plans = apart(_plan_apart, [(part, rules, streets.near(part.communities[part.code])
+                                 if streets is not None else None, seed)
+                                for part in community_scopes(scope, codes, homes)])
     keys = iter(_new_keys(scope, sum(len(p.shapes) for p in plans)))
     made: list[PlanGrid] = []
     moved: dict[int, int] = {}
@@ -401,6 +402,13 @@ def propose(scope: Scope, rules: Rules, community: str | None = None,
         moved.update(p.to_kept)
     removed = set().union(*(p.removed for p in plans))
     return _outcome(scope, _replaced(scope, {}, drop=removed, add=made), moved)
+
+
+def _plan_apart(part: Scope, rules: Rules, lines: BaseGeometry | None, seed: int) -> _Plan:
+    """``_plan`` of a community's part of the scope (``cells.community_scopes``), as a worker
+    process runs it: ``lines`` are the streets around it."""
+    streets = blocks.Streets(lines) if lines is not None else None
+    return _plan(part, rules, part.code, streets, seed, part.buildings)
 
 
 def _plan(scope: Scope, rules: Rules, community: str, streets: blocks.Streets | None,

@@ -1,0 +1,41 @@
+"""Work side by side (geo.plan.parallel): community pieces in worker processes, and what is
+sent to them."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+import shapely
+
+from geo.errors import InvalidInput
+from geo.plan import parallel
+from geo.plan.model import Buildings
+
+
+def _pid_and_square(x: int) -> tuple[int, int]:
+    if x < 0:
+        raise InvalidInput(f"x: {x} is negative")
+    return os.getpid(), x * x
+
+
+def test_pieces_run_in_worker_processes_in_order() -> None:
+    out = parallel.apart(_pid_and_square, [(x,) for x in range(12)])
+    assert [sq for _, sq in out] == [x * x for x in range(12)]
+    if parallel.CORES > 1:
+        assert os.getpid() not in {pid for pid, _ in out}
+    assert parallel.apart(_pid_and_square, [(3,)]) == [(os.getpid(), 9)]  # one: inline
+
+
+def test_an_error_in_a_worker_reaches_the_caller_as_it_was() -> None:
+    with pytest.raises(InvalidInput, match="x: -2 is negative"):
+        parallel.apart(_pid_and_square, [(1,), (-2,), (3,)])
+
+
+def test_buildings_travel_as_columns() -> None:
+    sent = Buildings([7, 8, 9], [shapely.Point(106.7, 26.6), None, shapely.Point(106.8, 26.5)],
+                     [12, 0, 30], [0, 5, -2], [True, False, False], ["520602001001", None, "x"])
+    got = pickle.loads(pickle.dumps(sent))
+    assert list(got) == list(sent)  # ids, points (exact), households, grids, heads, communities
+    assert list(pickle.loads(pickle.dumps(Buildings([], [], [], [])))) == []
