@@ -39,3 +39,18 @@ def test_buildings_travel_as_columns() -> None:
     got = pickle.loads(pickle.dumps(sent))
     assert list(got) == list(sent)  # ids, points (exact), households, grids, heads, communities
     assert list(pickle.loads(pickle.dumps(Buildings([], [], [], [])))) == []
+
+
+def _dies_in_a_worker(parent: int, x: int) -> int:
+    if os.getpid() != parent:
+        os._exit(1)  # as a worker killed by the system would
+    return x + 1
+
+
+def test_an_edit_survives_a_dead_worker_and_the_next_gets_new_ones() -> None:
+    parent = os.getpid()
+    assert parallel.apart(_dies_in_a_worker, [(parent, 1), (parent, 2)]) == [2, 3]
+    out = parallel.apart(_pid_and_square, [(x,) for x in range(4)])
+    assert [sq for _, sq in out] == [0, 1, 4, 9]
+    if parallel.CORES > 1:
+        assert parent not in {pid for pid, _ in out}

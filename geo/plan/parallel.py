@@ -5,7 +5,10 @@
   only 1.25× on two cores; processes reach nearly 2×. A piece gets only its community (its
   grids, buildings and street lines), pickled as WKB, and sends back its shapes. The workers
   fork from a server process that has imported the planner once (forkserver, never a fork of
-  the threaded web server), so a worker starts in milliseconds.
+  the threaded web server), so a worker starts in milliseconds. As with any spawned
+  worker, a script that edits plans calls them under ``if __name__ == "__main__":`` (the
+  workers import the main module). A worker that dies (killed, out of memory) costs that
+  edit its speed, not its result: it is finished in the caller, and new workers come next.
 - ``both``: two calls of one check, in threads (GEOS releases the GIL in the big vectorised
   calls they make).
 """
@@ -17,6 +20,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -47,7 +51,19 @@ def apart(work: Callable[..., R], calls: Sequence[tuple[Any, ...]]) -> list[R]:
     if len(calls) <= 1 or CORES == 1:
         return [work(*args) for args in calls]
     pool = _pool()
-    return [f.result() for f in [pool.submit(work, *args) for args in calls]]
+    try:
+        return [f.result() for f in [pool.submit(work, *args) for args in calls]]
+    except BrokenProcessPool:  # a worker died (killed, out of memory): this edit goes on
+        _discard(pool)         # here, the next one gets new workers
+        return [work(*args) for args in calls]
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _processes
+    with _lock:
+        if _processes is pool:
+            _processes = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def warm() -> None:
