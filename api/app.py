@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await changes.stop()
             await pool.close()
+            await asyncio.to_thread(parallel.shutdown)
 
     app = FastAPI(
         title="gridgov",

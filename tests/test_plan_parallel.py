@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import shapely
@@ -54,3 +59,31 @@ def test_an_edit_survives_a_dead_worker_and_the_next_gets_new_ones() -> None:
     assert [sq for _, sq in out] == [0, 1, 4, 9]
     if parallel.CORES > 1:
         assert parent not in {pid for pid, _ in out}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_end_with_the_process_that_started_them(how: signal.Signals) -> None:
+    script = ("import os, sys, time\n"
+              "from geo.plan import parallel\n"
+              "if __name__ == '__main__':\n"
+              "    pids = parallel.apart(os.getpid, [(), (), (), ()])\n"
+              "    print(' '.join(map(str, set(pids))), flush=True)\n"
+              "    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    workers = [int(p) for p in proc.stdout.readline().split()]  # type: ignore[union-attr]
+    assert workers and all(_alive(p) for p in workers)
+    proc.send_signal(how)  # SIGTERM: no atexit either (the default handler)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10 * parallel.WATCH_S
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in workers)

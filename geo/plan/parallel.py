@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +29,8 @@ R = TypeVar("R")
 
 CORES = max(os.cpu_count() or 1, 1)
 PRELOAD = ["geo.plan.propose", "geo.merge.unify"]  # what the workers need, imported once
+
+WATCH_S = 1.0  # how often a worker checks that the process that started it is alive
 
 _THREADS = ThreadPoolExecutor(max_workers=CORES, thread_name_prefix="gridgov-plan")
 _processes: ProcessPoolExecutor | None = None
@@ -40,8 +43,35 @@ def _pool() -> ProcessPoolExecutor:
         if _processes is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
-            _processes = ProcessPoolExecutor(max_workers=CORES, mp_context=context)
+            _processes = ProcessPoolExecutor(max_workers=CORES, mp_context=context,
+                                             initializer=_watch, initargs=(os.getpid(),))
         return _processes
+
+
+def _watch(parent: int) -> None:
+    """In a worker: end when the process that started the pool is gone. A server stopped by
+    a signal does not wait for its workers (uvicorn re-raises SIGTERM after its shutdown),
+    and a worker forked by the forkserver is not the server's child: nothing else would end
+    it."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_S)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="gridgov-plan-watch", daemon=True).start()
+
+
+def shutdown() -> None:
+    """Stop the workers (the app's shutdown): they hold nothing worth waiting for."""
+    global _processes
+    with _lock:
+        pool, _processes = _processes, None
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def apart(work: Callable[..., R], calls: Sequence[tuple[Any, ...]]) -> list[R]:
