@@ -19,7 +19,7 @@ The grids are then grown over the parcels, and each building goes to the new gri
 it (its parcel's grid where none does). Parcels of a quarter of a grid are tried first: a
 fraction of the cells to draw, measure and join, and smoother boundaries; where they leave a
 grid out of the households range (too coarse to balance it), parcels of a sixteenth
-(geo.plan.propose, SHARES).
+(``SHARES``, tried in that order by ``geo.plan.propose``).
 """
 
 from __future__ import annotations
