@@ -119,3 +119,47 @@ async def _async_layer(aconn: psycopg.AsyncConnection, name: str) -> tuple[int, 
         f"{SQUARE}) RETURNING id", (layer,))
     (grid,) = await cur.fetchone()
     return layer, grid
+
+
+def test_a_scope_read_packed_equals_a_plain_read(demo_url: str) -> None:
+    """``queries.drafts.scope_buildings`` packs a street's buildings on the server and reads
+    them with NumPy: the same columns as a plain read row by row, with an assigned building,
+    a current 楼栋长, a building with no point (empty) and one of another street left out."""
+
+    async def run() -> None:
+        async with await psycopg.AsyncConnection.connect(demo_url) as aconn, \
+                aconn.transaction(force_rollback=True):
+            layer, grid = await _async_layer(aconn, "a")
+            cur = await aconn.execute(
+                "INSERT INTO buildings (address, households, community_code, geom) VALUES "
+                "('空点', 7, '520602001001', ST_GeomFromText('POINT EMPTY', 4326)), "
+                "('别处', 3, '520602002001', ST_SetSRID(ST_MakePoint(106.7, 26.5), 4326)) "
+                "RETURNING id")
+            empty, elsewhere = [r[0] for r in await cur.fetchall()]
+            cur = await aconn.execute("SELECT min(id) FROM buildings WHERE community_code "
+                                      "LIKE '520602001%'")
+            (first,) = await cur.fetchone()
+            await q.assign(aconn, layer, [(first, grid)])
+            cur = await aconn.execute("""
+                SELECT b.id, ST_X(b.geom), ST_Y(b.geom), b.households, b.community_code,
+                       coalesce(d.grid_id, 0),
+                       EXISTS (SELECT 1 FROM role_assignments r WHERE r.building_id = b.id
+                               AND r.role = 'building_head' AND r.valid_from <= current_date
+                               AND (r.valid_to IS NULL OR r.valid_to >= current_date))
+                FROM buildings b LEFT JOIN draft_buildings d
+                     ON d.layer_id = %s AND d.building_id = b.id
+                WHERE b.community_code LIKE '520602001%%' ORDER BY b.id""", (layer,))
+            plain = await cur.fetchall()
+            packed = await q.scope_buildings(aconn, layer, "520602001")
+        columns = ("id", "x", "y", "households", "community_code", "grid_id", "has_head")
+        got = list(zip(*(packed[c].tolist() for c in columns), strict=True))
+        assert len(got) == len(plain) > 100
+        for a, b in zip(got, plain, strict=True):
+            assert a[:1] + a[3:] == b[:1] + b[3:]
+            assert (a[1], a[2]) == (b[1], b[2]) or (b[1] is None and a[1] != a[1])
+        by_id = {row[0]: row for row in got}
+        assert elsewhere not in by_id and by_id[first][5] == grid
+        assert by_id[empty][1] != by_id[empty][1]  # NaN: no point
+        assert any(row[6] for row in got)
+
+    asyncio.run(run())

@@ -117,8 +117,9 @@ async def load_scope(conn: AsyncConnection, layer: dict[str, Any]) -> Scope:
                       r["version"], r["locked"])
              for r in await q.draft_grids(conn, layer_id)]
     rows = await q.scope_buildings(conn, layer_id, scope_code)
-    buildings = Buildings(rows["id"], shapely.from_wkb(np.array(rows["wkb"], dtype=object)),
-                          rows["households"], [NONE if g is None else g for g in rows["grid_id"]],
+    points = shapely.points(rows["x"], rows["y"])
+    points[np.isnan(rows["x"])] = shapely.Point()  # an empty point stays empty
+    buildings = Buildings(rows["id"], points, rows["households"], rows["grid_id"],
                           rows["has_head"], rows["community_code"])
     facilities = [PlanFacility(r["id"], r["category"], _geom(r["wkb"]))
                   for r in await q.scope_facilities(conn, scope_code)]

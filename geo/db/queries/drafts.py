@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import shapely
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row, tuple_row
@@ -107,6 +109,56 @@ async def draft_grids(conn: AsyncConnection, layer_id: int) -> list[dict[str, An
                        "FROM grids WHERE layer_id = %s ORDER BY code", (layer_id,))
 
 
+# A scope's buildings packed by the server into a bytea per community, a fixed-width row per
+# building in PostgreSQL's binary send formats (big-endian), read by NumPy in one call: 10⁵
+# rows as Python tuples took 0.25 s to receive and 0.15 s more to turn into columns.
+_PACKED = np.dtype([("id", ">i8"), ("x", ">f8"), ("y", ">f8"), ("households", ">i4"),
+                    ("grid_id", ">i8"), ("has_head", "?")])
+
+
+def _prefix(scope: str) -> str:
+    """A LIKE pattern for the codes under ``scope`` (digits): unlike starts_with, which it
+    estimates at 0.5 % of the rows, the planner reads a prefix's share from the statistics
+    (a district's 10⁵ buildings were sorted on disk for want of the hash table it now uses)."""
+    if not scope.isdigit():
+        raise ValueError(f"scope {scope!r} is not a code")
+    return scope + "%"
+
+
+async def scope_buildings(conn: AsyncConnection, layer_id: int, scope: str
+                          ) -> dict[str, npt.NDArray[Any]]:
+    """The buildings of the scope with their draft grid (0: not assigned yet), as columns
+    (id, x, y (lon/lat; NaN for an empty point), households, community_code, grid_id,
+    has_head), ordered by id."""
+    async with conn.cursor(binary=True) as cur:
+        await cur.execute("""
+            WITH heads AS (SELECT DISTINCT building_id FROM role_assignments
+                           WHERE role = %(head)s AND valid_from <= current_date
+                             AND (valid_to IS NULL OR valid_to >= current_date))
+            SELECT b.community_code, string_agg(
+                int8send(b.id) || float8send(coalesce(ST_X(b.geom), 'NaN'))
+                || float8send(coalesce(ST_Y(b.geom), 'NaN')) || int4send(b.households)
+                || int8send(coalesce(d.grid_id, 0)) || boolsend(h.building_id IS NOT NULL), '')
+            FROM buildings b
+            LEFT JOIN draft_buildings d ON d.layer_id = %(layer)s AND d.building_id = b.id
+            LEFT JOIN heads h ON h.building_id = b.id
+            WHERE b.community_code LIKE %(prefix)s
+            GROUP BY b.community_code""", {"layer": layer_id, "prefix": _prefix(scope),
+                                           "head": HEAD_ROLE})
+        found = await cur.fetchall()
+    parts = [np.frombuffer(packed, dtype=_PACKED) for _, packed in found]
+    rows = np.concatenate(parts) if parts else np.zeros(0, dtype=_PACKED)
+    codes = np.repeat(np.array([code for code, _ in found], dtype=object),
+                      [len(p) for p in parts]).astype(object)
+    order = np.argsort(rows["id"], kind="stable")
+    rows = rows[order]
+    return {"id": rows["id"].astype(np.int64), "x": rows["x"].astype(np.float64),
+            "y": rows["y"].astype(np.float64),
+            "households": rows["households"].astype(np.int64),
+            "grid_id": rows["grid_id"].astype(np.int64), "has_head": rows["has_head"].copy(),
+            "community_code": codes[order]}
+
+
 # A building has a current 楼栋长 (building alias b; parameter %(head)s).
 _HAS_HEAD = """EXISTS (SELECT 1 FROM role_assignments r
     WHERE r.building_id = b.id AND r.role = %(head)s AND r.valid_from <= current_date
@@ -115,22 +167,6 @@ _HAS_HEAD = """EXISTS (SELECT 1 FROM role_assignments r
 _IN_SCOPE = """FROM buildings b
     LEFT JOIN draft_buildings d ON d.layer_id = %(layer)s AND d.building_id = b.id
     WHERE starts_with(coalesce(b.community_code, ''), %(scope)s) ORDER BY b.id"""
-
-
-async def scope_buildings(conn: AsyncConnection, layer_id: int, scope: str
-                          ) -> dict[str, list[Any]]:
-    """The buildings of the scope with their draft grid (NULL: not assigned yet), as columns
-    (id, wkb, households, community_code, grid_id, has_head): a district's 10⁵ rows are
-    read as tuples, not as a dict apiece."""
-    names = ("id", "wkb", "households", "community_code", "grid_id", "has_head")
-    async with conn.cursor(row_factory=tuple_row) as cur:
-        await cur.execute(f"""
-            SELECT b.id, ST_AsBinary(b.geom), b.households, b.community_code, d.grid_id,
-                   {_HAS_HEAD}
-            {_IN_SCOPE}""", {"layer": layer_id, "scope": scope, "head": HEAD_ROLE})
-        rows = await cur.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    return {name: list(column) for name, column in zip(names, columns, strict=True)}
 
 
 async def building_features(conn: AsyncConnection, layer_id: int, scope: str
