@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row, tuple_row
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from shapely.geometry.base import BaseGeometry
 
