@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench._demo_db import demo_database  # noqa: E402
 from bench.lookup import free_port, start_server  # noqa: E402
 from geo.auth import hash_password  # noqa: E402
+from geo.db import migrate  # noqa: E402
 from geo.merge.inputs import inputs  # noqa: E402
 from geo.merge.overlay import Layer, homes, intersect, report  # noqa: E402
 
@@ -117,11 +118,13 @@ def _line(scope: str, took: float, body: dict) -> str:
 
 
 def scaled_database(url: str, n: int) -> str:
-    """A copy of the bench database with ``n`` buildings (made once, kept)."""
+    """A copy of the bench database with ``n`` buildings (made once, kept; migrated as the
+    bench database is)."""
     base, name = url.rsplit("/", 1)
     copy = f"{name}_{n}"
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (copy,)).fetchone():
+            migrate.upgrade(f"{base}/{copy}")
             return f"{base}/{copy}"
         print(f"making {copy} ({n:,} buildings)…", flush=True)
         admin.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')

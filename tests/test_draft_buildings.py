@@ -1,5 +1,5 @@
 """A draft's building assignment keeps the guarantees of foreign keys, checked a statement at
-a time (migration 0010): what it names must exist, its grid must be of its layer, and
+a time (migrations 0010, 0011): what it names must exist, its grid must be of its layer, and
 deleting a building, grid or layer updates it."""
 
 from __future__ import annotations
@@ -74,6 +74,22 @@ def test_deletes_reach_the_assignment(conn: psycopg.Connection) -> None:
     conn.execute("DELETE FROM grid_layers WHERE id = %s", (b,))  # its grid goes with it
     assert _rows(conn, b) == {}
     assert _rows(conn, a) == {two: None}
+
+
+def test_grids_of_several_layers_deleted_at_once(conn: psycopg.Connection) -> None:
+    """One statement deleting grids of two layers leaves exactly their buildings unassigned
+    (migration 0011 finds them through the layers, with no index on the grid)."""
+    a, grid_a = _layer(conn, "a")
+    b, grid_b = _layer(conn, "b")
+    c, grid_c = _layer(conn, "c")
+    one, two, three = _buildings(conn, 3)
+    conn.execute("INSERT INTO draft_buildings (layer_id, building_id, grid_id) VALUES "
+                 "(%s, %s, %s), (%s, %s, %s), (%s, %s, %s), (%s, %s, %s)",
+                 (a, one, grid_a, a, two, grid_a, b, three, grid_b, c, one, grid_c))
+    conn.execute("DELETE FROM grids WHERE id IN (%s, %s)", (grid_a, grid_b))
+    assert _rows(conn, a) == {one: None, two: None}
+    assert _rows(conn, b) == {three: None}
+    assert _rows(conn, c) == {one: grid_c}
 
 
 
