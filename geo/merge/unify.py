@@ -33,9 +33,9 @@ from geo.plan import blocks
 from geo.plan.cells import by_community, community_scopes, locate_keys
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome
-from geo.plan.model import Buildings, PlanBuilding, PlanGrid, Rules, Scope
+from geo.plan.model import NONE, Buildings, PlanBuilding, PlanGrid, Rules, Scope
 from geo.plan.parallel import apart
-from geo.plan.propose import propose
+from geo.plan.propose import Plan, assembled, plan
 from geo.plan.shapes import (
     EDGE_MIN_M,
     area_m2,
@@ -195,10 +195,42 @@ def seeds(scope: Scope, rules: Rules, community: str, sources: Sequence[Source],
             for code, shape in zip(codes, shapes, strict=True)]
 
 
-def _seeds_apart(part: Scope, rules: Rules, sources: Sequence[Source]) -> list[PlanGrid]:
-    """``seeds`` of a community's part of the scope (``cells.community_scopes``), as a worker
-    process runs it."""
-    return seeds(part, rules, part.code, sources, Homes(part.buildings))
+def _community_apart(part: Scope, rules: Rules, sources: Sequence[Source],
+                    lines: BaseGeometry | None, seed: int) -> tuple[list[PlanGrid], Plan]:
+    """A community's part of the scope (``cells.community_scopes``) merged, as a worker
+    process runs it: its seeds (with keys of the part's own, below its grids'), and the rest
+    divided by the auto-proposal with the seeds kept (``propose.plan``). Its buildings start
+    unassigned: each goes to the kept grid or seed it stands in, else to a new grid."""
+    made = seeds(part, rules, part.code, sources, Homes(part.buildings))
+    made = [replace(g, key=k) for g, k in zip(made, _new_keys(part, len(made)), strict=True)]
+    seeded = replace(part, grids=[g for g in part.grids if g.kind == "dedicated"] + made)
+    homes = part.buildings.take(part.buildings.usable())
+    homes = homes.with_grids(np.full(len(homes), NONE))
+    streets = blocks.Streets(lines) if lines is not None else None
+    return made, plan(seeded, rules, part.code, streets, seed, homes)
+
+
+def _seeded(scope: Scope, done: list[tuple[list[PlanGrid], Plan]]
+            ) -> tuple[Scope, list[Plan]]:
+    """The scope with every community's seeds (keys below the scope's own) and the plans
+    with their seeds' keys changed to match; buildings no plan holds (in no community of
+    the scope) go to the seed or dedicated grid they stand in."""
+    kept = [g for g in scope.grids if g.kind == "dedicated"]
+    keys = iter(_new_keys(scope, sum(len(made) for made, _ in done)))
+    made: list[PlanGrid] = []
+    plans = []
+    for mine, p in done:
+        key = {g.key: next(keys) for g in mine}
+        made += [replace(g, key=key[g.key]) for g in mine]
+        plans.append(replace(p, kept=[replace(g, key=key.get(g.key, g.key)) for g in p.kept],
+                             to_kept={b: key.get(g, g) for b, g in p.to_kept.items()}))
+    grid = np.full(len(scope.buildings), NONE, dtype=np.int64)
+    held = np.isin(scope.buildings.ids, np.fromiter(
+        (b for p in plans for b in [*p.to_kept, *(m for ms in p.members for m in ms)]),
+        dtype=np.int64))
+    if not held.all():
+        grid[~held] = locate_keys(scope.buildings.points[~held], kept + made)
+    return replace(scope, grids=kept + made, buildings=scope.buildings.with_grids(grid)), plans
 
 
 def _numbered(grids: list[PlanGrid], kept: list[PlanGrid]) -> dict[int, str]:
@@ -222,19 +254,18 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
     def operation(scope: Scope, rules: Rules) -> EditResult:
         kept = [g for g in scope.grids if g.kind == "dedicated"]
         index = shapely.STRtree([s[2] for s in sources])
+        streets = blocks.Streets(network) if network is not None else None
 
         def near(c: str) -> list[Source]:  # the sources meeting c, in priority order
             hit = index.query(scope.communities[c], predicate="intersects")
             return [sources[i] for i in sorted(hit.tolist())]
 
         parts = community_scopes(scope, sorted(scope.communities), by_community(scope))
-        made = [s for found in apart(_seeds_apart, [(part, rules, near(part.code))
-                                                    for part in parts]) for s in found]
-        keys = _new_keys(scope, len(made))
-        made = [replace(g, key=k) for g, k in zip(made, keys, strict=True)]
-        seeded = replace(scope, grids=kept + made, buildings=scope.buildings.with_grids(
-            locate_keys(scope.buildings.points, kept + made)))
-        result = propose(seeded, rules, network=network, seed=seed)
+        done = apart(_community_apart, [
+            (part, rules, near(part.code), streets.near(part.communities[part.code])
+             if streets is not None else None, seed) for part in parts])
+        seeded, plans = _seeded(scope, done)
+        result = assembled(seeded, rules, plans, lineage=False)  # lineage: from scope's grids
         filled, standing = _fill_gaps(scope, rules, result.grids)
         new = [g for g in filled if g.key < 0]
         lineage = dict(zip([g.key for g in new], blocks.lineages(
