@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from geo.crs import to_metric
+from geo.crs import metric_transformer, to_metric
 from geo.plan.model import NONE, Rules, Scope
 from geo.plan.validate import Floats, Ints, assigned_index, grid_parts, grid_sums, polygonal
 
@@ -108,9 +108,9 @@ _LOCK = threading.Lock()
 
 def _triangulated(points: npt.NDArray[np.object_], usable: Ints, epsg: int) -> npt.NDArray[np.intp]:
     empty = np.empty((0, 2), dtype=np.intp)
-    metric = to_metric(points, epsg)
+    x, y = metric_transformer(epsg).transform(shapely.get_x(points), shapely.get_y(points))
     # a point as one complex number: numpy sorts them by x, then y
-    keys = shapely.get_x(metric) + 1j * shapely.get_y(metric)
+    keys = np.asarray(x) + 1j * np.asarray(y)
     unique, first = np.unique(keys, return_index=True)  # the first building at each point
     if len(unique) < 2:
         return empty
