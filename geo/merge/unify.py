@@ -17,12 +17,16 @@ planner's validation and activation):
    contiguous, compact, on streets; its seeds and the dedicated grids stay as they are.
    Ground it did not reach (an empty piece between seeds) goes to the new grid sharing the
    longest edge with it, and new grids are numbered in reading order.
+
+Each community goes through all four steps on its own, in a worker process
+(``geo.plan.parallel.apart``), given only its part of the scope; the caller gathers the new
+grids of all of them into one edit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -30,12 +34,12 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
 from geo.plan import blocks
-from geo.plan.cells import by_community, community_scopes, locate_keys
+from geo.plan.cells import by_community, community_scopes, locate
 from geo.plan.codes import next_codes, reading_order
 from geo.plan.edit import EditResult, _new_keys, _outcome
 from geo.plan.model import NONE, Buildings, PlanBuilding, PlanGrid, Rules, Scope
 from geo.plan.parallel import apart
-from geo.plan.propose import Plan, assembled, plan
+from geo.plan.propose import made_of, plan
 from geo.plan.shapes import (
     EDGE_MIN_M,
     area_m2,
@@ -195,47 +199,9 @@ def seeds(scope: Scope, rules: Rules, community: str, sources: Sequence[Source],
             for code, shape in zip(codes, shapes, strict=True)]
 
 
-def _community_apart(part: Scope, rules: Rules, sources: Sequence[Source],
-                    lines: BaseGeometry | None, seed: int) -> tuple[list[PlanGrid], Plan]:
-    """A community's part of the scope (``cells.community_scopes``) merged, as a worker
-    process runs it: its seeds (with keys of the part's own, below its grids'), and the rest
-    divided by the auto-proposal with the seeds kept (``propose.plan``). Its buildings start
-    unassigned: each goes to the kept grid or seed it stands in, else to a new grid."""
-    made = seeds(part, rules, part.code, sources, Homes(part.buildings))
-    made = [replace(g, key=k) for g, k in zip(made, _new_keys(part, len(made)), strict=True)]
-    seeded = replace(part, grids=[g for g in part.grids if g.kind == "dedicated"] + made)
-    homes = part.buildings.take(part.buildings.usable())
-    homes = homes.with_grids(np.full(len(homes), NONE))
-    streets = blocks.Streets(lines) if lines is not None else None
-    return made, plan(seeded, rules, part.code, streets, seed, homes)
-
-
-def _seeded(scope: Scope, done: list[tuple[list[PlanGrid], Plan]]
-            ) -> tuple[Scope, list[Plan]]:
-    """The scope with every community's seeds (keys below the scope's own) and the plans
-    with their seeds' keys changed to match; buildings no plan holds (in no community of
-    the scope) go to the seed or dedicated grid they stand in."""
-    kept = [g for g in scope.grids if g.kind == "dedicated"]
-    keys = iter(_new_keys(scope, sum(len(made) for made, _ in done)))
-    made: list[PlanGrid] = []
-    plans = []
-    for mine, p in done:
-        key = {g.key: next(keys) for g in mine}
-        made += [replace(g, key=key[g.key]) for g in mine]
-        plans.append(replace(p, kept=[replace(g, key=key.get(g.key, g.key)) for g in p.kept],
-                             to_kept={b: key.get(g, g) for b, g in p.to_kept.items()}))
-    grid = np.full(len(scope.buildings), NONE, dtype=np.int64)
-    held = np.isin(scope.buildings.ids, np.fromiter(
-        (b for p in plans for b in [*p.to_kept, *(m for ms in p.members for m in ms)]),
-        dtype=np.int64))
-    if not held.all():
-        grid[~held] = locate_keys(scope.buildings.points[~held], kept + made)
-    return replace(scope, grids=kept + made, buildings=scope.buildings.with_grids(grid)), plans
-
-
 def _numbered(grids: list[PlanGrid], kept: list[PlanGrid]) -> dict[int, str]:
-    """Codes for the new grids, in reading order within each community (the seeds were
-    numbered first), after the codes the dedicated grids keep."""
+    """Codes for the new grids (seeds and the proposal's), in reading order within each
+    community, after the codes the dedicated grids keep."""
     out: dict[int, str] = {}
     for community in sorted({g.community_code for g in grids}):
         new = [g for g in grids if g.key < 0 and g.community_code == community]
@@ -246,13 +212,45 @@ def _numbered(grids: list[PlanGrid], kept: list[PlanGrid]) -> dict[int, str]:
     return out
 
 
+@dataclass
+class _Merged:
+    """One community merged: what a worker process sends back."""
+
+    grids: list[PlanGrid]  # its new grids (seeds and the proposal's), keys below its part's
+    moved: dict[int, int]  # its buildings → their new grid's key, or a dedicated grid's
+
+
+def _merged(part: Scope, rules: Rules, sources: Sequence[Source], lines: BaseGeometry | None,
+            seed: int) -> _Merged:
+    """A community's part of the scope (``cells.community_scopes``) merged, as a worker
+    process runs it: steps 1–4 of the module doc, and its new grids' lineage and codes. Its
+    buildings start unassigned: each goes to the dedicated grid or seed it stands in, else
+    to a new grid of the proposal."""
+    code = part.code
+    made = seeds(part, rules, code, sources, Homes(part.buildings))
+    made = [replace(g, key=k) for g, k in zip(made, _new_keys(part, len(made)), strict=True)]
+    dedicated = [g for g in part.grids if g.kind == "dedicated"]
+    seeded = replace(part, grids=dedicated + made)
+    homes = part.buildings.take(part.buildings.usable())
+    streets = blocks.Streets(lines) if lines is not None else None
+    found = plan(seeded, rules, code, streets, seed, homes.with_grids(np.full(len(homes), NONE)))
+    new, moved = made_of(found, _new_keys(seeded, len(found.shapes)), [()] * len(found.shapes))
+    filled, standing = _fill_gaps(part, rules, [g for g in dedicated if g.community_code == code]
+                                  + made + new)
+    fresh = [g for g in filled if g.key < 0]
+    fresh = [replace(g, locked=False, lineage=lineage) for g, lineage in zip(fresh, blocks.lineages(
+        [g.geom for g in fresh], part.grids, rules.tolerance_m2, part.epsg), strict=True)]
+    codes = _numbered(fresh, dedicated)
+    fresh = [replace(g, code=codes[g.key], name=f"第{int(codes[g.key][12:])}网格") for g in fresh]
+    return _Merged(fresh, moved | standing)
+
+
 def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: int = 0
           ) -> Callable[[Scope, Rules], EditResult]:
     """The edit that replaces a scope's base grids by unified ones made from ``sources``
     (the priority layers' grids, in priority order)."""
 
     def operation(scope: Scope, rules: Rules) -> EditResult:
-        kept = [g for g in scope.grids if g.kind == "dedicated"]
         index = shapely.STRtree([s[2] for s in sources])
         streets = blocks.Streets(network) if network is not None else None
 
@@ -261,21 +259,27 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
             return [sources[i] for i in sorted(hit.tolist())]
 
         parts = community_scopes(scope, sorted(scope.communities), by_community(scope))
-        done = apart(_community_apart, [
-            (part, rules, near(part.code), streets.near(part.communities[part.code])
-             if streets is not None else None, seed) for part in parts])
-        seeded, plans = _seeded(scope, done)
-        result = assembled(seeded, rules, plans, lineage=False)  # lineage: from scope's grids
-        filled, standing = _fill_gaps(scope, rules, result.grids)
-        new = [g for g in filled if g.key < 0]
-        lineage = dict(zip([g.key for g in new], blocks.lineages(
-            [g.geom for g in new], scope.grids, rules.tolerance_m2, scope.epsg), strict=True))
-        grids = [replace(g, locked=False, lineage=lineage[g.key]) if g.key < 0 else g
-                 for g in filled]
-        codes = _numbered(grids, kept)
-        grids = [replace(g, code=codes[g.key], name=f"第{int(codes[g.key][12:])}网格")
-                 if g.key in codes else g for g in grids]
-        moved = {b: g for b, g in result.assignment.items() if g is not None} | standing
-        return _outcome(scope, grids, moved=moved)
+        done = apart(_merged, [(part, rules, near(part.code), streets.near(
+            part.communities[part.code]) if streets is not None else None, seed)
+            for part in parts])
+        return _gathered(scope, done)
 
     return operation
+
+
+def _gathered(scope: Scope, done: list[_Merged]) -> EditResult:
+    """The edit the merged communities make together: their new grids with keys below the
+    scope's, beside the dedicated grids; a building no community holds (in none of the
+    scope's) goes to the grid it stands in."""
+    grids = [g for g in scope.grids if g.kind == "dedicated"]
+    keys = iter(_new_keys(scope, sum(len(m.grids) for m in done)))
+    moved: dict[int, int] = {}
+    for m in done:
+        key = {g.key: next(keys) for g in m.grids}
+        grids += [replace(g, key=key[g.key]) for g in m.grids]
+        moved.update({b: key.get(g, g) for b, g in m.moved.items()})
+    held = np.isin(scope.buildings.ids, np.fromiter(moved, dtype=np.int64, count=len(moved)))
+    if not held.all():
+        found = locate(scope.buildings.take(~held), grids)
+        moved.update({b: g for b, g in found.items() if g is not None})
+    return _outcome(scope, grids, moved=moved)

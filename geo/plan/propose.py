@@ -56,7 +56,7 @@ from geo.plan.parallel import apart
 from geo.plan.partition import grid_count, partition
 from geo.plan.shapes import area_m2, checked_difference, clean
 
-__all__ = ["Plan", "assembled", "grid_count", "plan", "propose"]
+__all__ = ["Plan", "assembled", "grid_count", "made_of", "plan", "propose"]
 
 
 @dataclass
@@ -91,29 +91,36 @@ def propose(scope: Scope, rules: Rules, community: str | None = None,
     return assembled(scope, rules, plans)
 
 
-def assembled(scope: Scope, rules: Rules, plans: Sequence[Plan], lineage: bool = True
-              ) -> EditResult:
+def assembled(scope: Scope, rules: Rules, plans: Sequence[Plan]) -> EditResult:
     """The edit the ``plans`` of the scope's communities make: their new grids (negative
-    keys, the community's smallest free codes, lineage = the removed grids they overlap
-    unless ``lineage`` is false), and every building of a plan assigned."""
+    keys, lineage = the removed grids they overlap), and every building of a plan assigned."""
     keys = iter(_new_keys(scope, sum(len(p.shapes) for p in plans)))
     made: list[PlanGrid] = []
     moved: dict[int, int] = {}
     for p in plans:
         old = [g for g in scope.grids if g.key in p.removed]
-        free_codes = next_codes(p.community, {g.code for g in p.kept}, len(p.shapes))
-        lineages = blocks.lineages(p.shapes, old, rules.tolerance_m2, scope.epsg) if lineage \
-            else [()] * len(p.shapes)
-        for shape, code, members, parents in zip(p.shapes, free_codes, p.members, lineages,
-                                                 strict=True):
-            key = next(keys)
-            made.append(PlanGrid(key=key, code=code, name=f"第{int(code[12:])}网格", kind="base",
-                                 dedicated_type=None, community_code=p.community, geom=shape,
-                                 lineage=parents))
-            moved.update(dict.fromkeys(members, key))
-        moved.update(p.to_kept)
+        grids, assigned = made_of(p, [next(keys) for _ in p.shapes], blocks.lineages(
+            p.shapes, old, rules.tolerance_m2, scope.epsg))
+        made += grids
+        moved.update(assigned)
     removed = set().union(*(p.removed for p in plans))
     return _outcome(scope, _replaced(scope, {}, drop=removed, add=made), moved)
+
+
+def made_of(p: Plan, keys: Sequence[int], lineages: Sequence[tuple[int, ...]]
+            ) -> tuple[list[PlanGrid], dict[int, int]]:
+    """A plan's new grids (with ``keys`` and ``lineages``; codes: the community's smallest
+    that its kept grids do not hold), and its buildings' grids: the new grid they are
+    members of, or the kept grid they stand in."""
+    codes = next_codes(p.community, {g.code for g in p.kept}, len(p.shapes))
+    grids = [PlanGrid(key=key, code=code, name=f"第{int(code[12:])}网格", kind="base",
+                      dedicated_type=None, community_code=p.community, geom=shape,
+                      lineage=parents)
+             for shape, code, key, parents in zip(p.shapes, codes, keys, lineages, strict=True)]
+    moved: dict[int, int] = {}
+    for grid, members in zip(grids, p.members, strict=True):
+        moved.update(dict.fromkeys(members, grid.key))
+    return grids, moved | p.to_kept
 
 
 def _plan_apart(part: Scope, rules: Rules, lines: BaseGeometry | None, seed: int) -> Plan:
