@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -69,6 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the planner's worker processes start in the background: the first district edit
         # does not wait for them
         asyncio.get_running_loop().run_in_executor(None, parallel.warm)
+        # What startup made (modules, the app, its caches) lives as long as the server: kept
+        # out of the collector's full passes, which otherwise walked all of it whenever a
+        # request made many objects (a district's 10⁵ building points took 0.15–0.3 s to make
+        # instead of 0.02 s)
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

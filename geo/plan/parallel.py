@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -44,8 +45,15 @@ def _pool() -> ProcessPoolExecutor:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
             _processes = ProcessPoolExecutor(max_workers=CORES, mp_context=context,
-                                             initializer=_watch, initargs=(os.getpid(),))
+                                             initializer=_started, initargs=(os.getpid(),))
         return _processes
+
+
+def _started(parent: int) -> None:
+    """In a new worker: what it imported is kept out of the collector's full passes (they
+    walked all of it whenever a piece made many objects), and it watches its parent."""
+    gc.freeze()
+    _watch(parent)
 
 
 def _watch(parent: int) -> None:
