@@ -164,6 +164,18 @@ def test_a_street_merged_through_the_api(live_server: str, accounts: dict[str, d
             households = c.execute("SELECT sum(households) FROM buildings WHERE community_code "
                                    "LIKE %s", (street + "%",)).fetchone()[0]  # type: ignore[index]
         assert body["metrics"]["draft"]["households"] == households  # nothing lost
+        with psycopg.connect(demo_url) as c:  # stored counts = sums of the stored assignment
+            wrong = c.execute("""
+                SELECT g.code FROM grids g LEFT JOIN (
+                    SELECT d.grid_id, sum(b.households) AS h, sum(b.residents) AS r
+                    FROM draft_buildings d JOIN buildings b ON b.id = d.building_id
+                    WHERE d.layer_id = %(d)s GROUP BY 1) s ON s.grid_id = g.id
+                WHERE g.layer_id = %(d)s AND (g.households, g.residents)
+                      IS DISTINCT FROM (coalesce(s.h, 0)::int, coalesce(s.r, 0)::int)""",
+                              {"d": draft}).fetchall()
+            counted = c.execute("SELECT count(*), sum(residents) FROM grids WHERE layer_id = %s",
+                                (draft,)).fetchone()
+        assert wrong == [] and counted[0] == body["metrics"]["draft"]["grids"] and counted[1] > 0
         assert body["metrics"]["draft"]["within_range"] >= 0.8
         cross = httpx.get(f"{live_server}/api/v1/merges/crosswalk", headers=auth, timeout=120,
                           params={"from": "综治", "to": f"draft:{draft}", "within": street}

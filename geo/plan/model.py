@@ -63,10 +63,11 @@ class Buildings(Sequence[PlanBuilding]):
     stages' own work. Reads as a sequence of PlanBuilding (made on demand) for the code that
     handles a few; the stages that handle all of them use the columns."""
 
-    __slots__ = ("_order", "community", "grid", "has_head", "households", "ids", "points")
+    __slots__ = ("_order", "community", "grid", "has_head", "households", "ids", "points",
+                 "residents")
 
     def __init__(self, ids: Any, points: Any, households: Any, grid: Any,
-                 has_head: Any = None, community: Any = None) -> None:
+                 has_head: Any = None, community: Any = None, residents: Any = None) -> None:
         n = len(ids)
         self.ids: Ints = np.asarray(ids, dtype=np.int64)
         self.points = _objects(points, n)  # lon/lat Points (None where there is none)
@@ -75,6 +76,8 @@ class Buildings(Sequence[PlanBuilding]):
         self.has_head = np.zeros(n, dtype=bool) if has_head is None \
             else np.asarray(has_head, dtype=bool)
         self.community = _objects(community, n)  # recorded community code, or None
+        self.residents: Ints = np.zeros(n, dtype=np.int64) if residents is None \
+            else np.asarray(residents, dtype=np.int64)
         self._order: Ints | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
@@ -85,7 +88,8 @@ class Buildings(Sequence[PlanBuilding]):
         codes, community = np.unique(self.community.astype(str), return_inverse=True)
         return (_from_arrays, (self.ids, shapely.get_coordinates(self.points[located]), located,
                                self.households, self.grid, self.has_head, codes,
-                               community.reshape(-1), self.community == None))  # noqa: E711
+                               community.reshape(-1), self.community == None,  # noqa: E711
+                               self.residents))
 
     @classmethod
     def of(cls, items: Iterable[PlanBuilding]) -> Buildings:
@@ -124,12 +128,13 @@ class Buildings(Sequence[PlanBuilding]):
     def __add__(self, other: Sequence[PlanBuilding]) -> Buildings:
         more = Buildings.of(other)
         return Buildings(*(np.concatenate([getattr(self, c), getattr(more, c)]) for c in
-                           ("ids", "points", "households", "grid", "has_head", "community")))
+                           ("ids", "points", "households", "grid", "has_head", "community",
+                            "residents")))
 
     def take(self, idx: Any) -> Buildings:
         """The buildings at ``idx`` (positions, or a mask)."""
         return Buildings(self.ids[idx], self.points[idx], self.households[idx], self.grid[idx],
-                         self.has_head[idx], self.community[idx])
+                         self.has_head[idx], self.community[idx], self.residents[idx])
 
     def with_grids(self, grid: Any) -> Buildings:
         """The same buildings assigned to ``grid`` (one key per building, NONE for none)."""
@@ -178,12 +183,12 @@ def grouped(labels: Any, k: int) -> list[Ints]:
 
 
 def _from_arrays(ids: Any, xy: Any, located: Any, households: Any, grid: Any, has_head: Any,
-                 codes: Any, community: Any, no_community: Any) -> Buildings:
+                 codes: Any, community: Any, no_community: Any, residents: Any) -> Buildings:
     points = np.full(len(ids), None, dtype=object)
     points[located] = shapely.points(xy)
     recorded = codes[community].astype(object)
     recorded[no_community] = None
-    return Buildings(ids, points, households, grid, has_head, recorded)
+    return Buildings(ids, points, households, grid, has_head, recorded, residents)
 
 
 def _objects(values: Any, n: int) -> npt.NDArray[np.object_]:
