@@ -3,6 +3,7 @@ locating buildings in grids."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -134,10 +135,25 @@ def covering(points: npt.NDArray[np.object_], shapes: Sequence[BaseGeometry] | n
     twice as fast on a district as asking, point by point, which shapes cover it."""
     if not len(points) or not len(shapes):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    shape, point = shapely.STRtree(points).query(np.asarray(shapes, dtype=object),
-                                                 predicate="covers")
+    shape, point = _tree(points).query(np.asarray(shapes, dtype=object), predicate="covers")
     order = np.lexsort((shape, point))
     return point[order], shape[order]
+
+
+_TREES = threading.local()
+
+
+def _tree(points: npt.NDArray[np.object_]) -> shapely.STRtree:
+    """The index of ``points``, kept for the next question about the same array (the
+    proposal asks three times where a community's sites stand: in the street faces, the
+    joined blocks and the parcels' cells). Held per thread; the array itself is kept with
+    it, so its identity stands for it (arrays of points are not changed in place)."""
+    last = getattr(_TREES, "last", None)
+    if last is not None and last[0] is points:
+        return last[1]
+    tree = shapely.STRtree(points)
+    _TREES.last = (points, tree)
+    return tree
 
 
 def first_covering(points: npt.NDArray[np.object_],
