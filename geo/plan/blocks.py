@@ -196,7 +196,7 @@ class Streets:
 
     def near(self, free: BaseGeometry) -> BaseGeometry | None:
         hit = np.sort(self.tree.query(shapely.box(*free.bounds), predicate="intersects"))
-        return shapely.MultiLineString(list(self.parts[hit])) if len(hit) else None
+        return shapely.multilinestrings(self.parts[hit]) if len(hit) else None
 
 
 def _streets_near(network: BaseGeometry | Streets | None, free: BaseGeometry
