@@ -33,6 +33,21 @@ def test_pieces_run_in_worker_processes_in_order() -> None:
     assert parallel.apart(_pid_and_square, [(3,)]) == [(os.getpid(), 9)]  # one: inline
 
 
+def _started_at(x: int) -> tuple[int, float]:
+    started = time.monotonic()
+    time.sleep(0.05)
+    return x, started
+
+
+def test_the_largest_pieces_go_first_and_results_keep_the_calls_order() -> None:
+    sizes = [1, 5, 2, 9, 3, 7]
+    out = parallel.apart(_started_at, [(x,) for x in range(6)], sizes=sizes)
+    assert [x for x, _ in out] == list(range(6))
+    if parallel.CORES > 1:
+        started = [t for _, t in out]
+        assert started[3] <= started[0] and started[5] <= started[0]  # 9 and 7 before 1
+
+
 def test_an_error_in_a_worker_reaches_the_caller_as_it_was() -> None:
     with pytest.raises(InvalidInput, match="x: -2 is negative"):
         parallel.apart(_pid_and_square, [(1,), (-2,), (3,)])
@@ -40,9 +55,11 @@ def test_an_error_in_a_worker_reaches_the_caller_as_it_was() -> None:
 
 def test_buildings_travel_as_columns() -> None:
     sent = Buildings([7, 8, 9], [shapely.Point(106.7, 26.6), None, shapely.Point(106.8, 26.5)],
-                     [12, 0, 30], [0, 5, -2], [True, False, False], ["520602001001", None, "x"])
+                     [12, 0, 30], [0, 5, -2], [True, False, False], ["520602001001", None, "x"],
+                     [40, 0, 95])
     got = pickle.loads(pickle.dumps(sent))
     assert list(got) == list(sent)  # ids, points (exact), households, grids, heads, communities
+    assert got.residents.tolist() == [40, 0, 95]
     assert list(pickle.loads(pickle.dumps(Buildings([], [], [], [])))) == []
 
 

@@ -261,7 +261,7 @@ def unify(sources: Sequence[Source], network: BaseGeometry | None = None, seed: 
         parts = community_scopes(scope, sorted(scope.communities), by_community(scope))
         done = apart(_merged, [(part, rules, near(part.code), streets.near(
             part.communities[part.code]) if streets is not None else None, seed)
-            for part in parts])
+            for part in parts], sizes=[len(part.buildings) for part in parts])
         return _gathered(scope, done)
 
     return operation

@@ -82,15 +82,20 @@ def shutdown() -> None:
         pool.shutdown(wait=True)
 
 
-def apart(work: Callable[..., R], calls: Sequence[tuple[Any, ...]]) -> list[R]:
+def apart(work: Callable[..., R], calls: Sequence[tuple[Any, ...]],
+          sizes: Sequence[float] | None = None) -> list[R]:
     """``work(*args)`` for every ``args`` of ``calls``, in the calls' order: in worker
     processes (``work`` a module-level function, the arguments picklable), inline for a
-    single call or a single core."""
+    single call or a single core. The largest calls by ``sizes`` (a guess at their work)
+    are handed out first, so that no worker is left alone with a large one at the end."""
     if len(calls) <= 1 or CORES == 1:
         return [work(*args) for args in calls]
+    order = sorted(range(len(calls)), key=lambda i: -sizes[i]) if sizes is not None \
+        else list(range(len(calls)))
     pool = _pool()
     try:
-        return [f.result() for f in [pool.submit(work, *args) for args in calls]]
+        futures = {i: pool.submit(work, *calls[i]) for i in order}
+        return [futures[i].result() for i in range(len(calls))]
     except BrokenProcessPool:  # a worker died (killed, out of memory): this edit goes on
         _discard(pool)         # here, the next one gets new workers
         return [work(*args) for args in calls]

@@ -85,9 +85,10 @@ def propose(scope: Scope, rules: Rules, community: str | None = None,
     codes = [community] if community is not None else sorted(scope.communities)
     streets = blocks.Streets(network) if network is not None else None
     homes = by_community(scope, scope.buildings.take(scope.buildings.usable()))
+    parts = community_scopes(scope, codes, homes)
     plans = apart(_plan_apart, [(part, rules, streets.near(part.communities[part.code])
-                                 if streets is not None else None, seed)
-                                for part in community_scopes(scope, codes, homes)])
+                                 if streets is not None else None, seed) for part in parts],
+                  sizes=[len(part.buildings) for part in parts])
     return assembled(scope, rules, plans)
 
 
