@@ -115,11 +115,11 @@ def test_a_copy_into_an_empty_draft_is_checked_too(demo_url: str) -> None:
             with pytest.raises(psycopg.errors.ForeignKeyViolation,
                                match=f"grid {grid_b} of layer {layer}"):
                 async with aconn.transaction():
-                    await q.assign(aconn, layer, [(one, grid), (two, grid_b)])
+                    await q.assign(aconn, layer, [one, two], [grid, grid_b])
             assert await rows() == {}
-            await q.assign(aconn, layer, [(one, grid), (two, None)])
+            await q.assign(aconn, layer, [one, two], [grid, None])
             assert await rows() == {one: grid, two: None}
-            await q.assign(aconn, layer, [(two, grid)])  # rows there now: an upsert
+            await q.assign(aconn, layer, [two], [grid])  # rows there now: an upsert
             assert await rows() == {one: grid, two: grid}
 
     asyncio.run(run())
@@ -155,7 +155,7 @@ def test_a_scope_read_packed_equals_a_plain_read(demo_url: str) -> None:
             cur = await aconn.execute("SELECT min(id) FROM buildings WHERE community_code "
                                       "LIKE '520602001%'")
             (first,) = await cur.fetchone()
-            await q.assign(aconn, layer, [(first, grid)])
+            await q.assign(aconn, layer, [first], [grid])
             cur = await aconn.execute("""
                 SELECT b.id, ST_X(b.geom), ST_Y(b.geom), b.households, b.community_code,
                        coalesce(d.grid_id, 0),

@@ -27,7 +27,7 @@ from geo.db.queries import drafts as q
 from geo.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from geo.plan.edit import EditResult
 from geo.plan.metrics import measure
-from geo.plan.model import NONE, Buildings, PlanFacility, PlanGrid, Rules, Scope
+from geo.plan.model import Buildings, PlanFacility, PlanGrid, Rules, Scope
 from geo.plan.parallel import both
 from geo.plan.validate import validate
 
@@ -233,9 +233,7 @@ async def _write(conn: AsyncConnection, layer_id: int, scope: Scope, result: Edi
     # a building whose grid is new has a new id: it differs from every grid it had before
     grid = saved.buildings.grid
     changed = np.flatnonzero(grid != scope.buildings.grid)
-    moved = [(b, None if g == NONE else g) for b, g in zip(
-        scope.buildings.ids[changed].tolist(), grid[changed].tolist(), strict=True)]
-    await q.assign(conn, layer_id, moved)
+    await q.assign(conn, layer_id, scope.buildings.ids[changed], grid[changed])  # NONE: none
     await q.set_counts(conn, layer_id, _counts(saved))
 
 
