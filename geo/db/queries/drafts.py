@@ -319,7 +319,7 @@ def _copy_rows(layer_id: int, ids: npt.NDArray[np.int64], grids: npt.NDArray[np.
         out = np.zeros(int(rows.sum()), dtype=dtype)
         out["n"], out["l1"], out["layer"], out["l2"], out["l3"] = 3, 4, layer_id, 4, -1
         out["building"] = ids[rows]
-        if "grid" in dtype.names:
+        if dtype is _WITH_GRID:
             out["l3"], out["grid"] = 4, grids[rows]
         parts.append(out.tobytes())
     parts.append(b"\xff\xff")
