@@ -220,11 +220,15 @@ def _overlaps(d: _Draft) -> list[PlanIssue]:
 
 
 def _gaps(d: _Draft) -> list[PlanIssue]:
-    covered = shapely.union_all(d.geoms)
-    if d.scope.allowed_gaps is not None:
-        covered = shapely.union(covered, polygonal(d.scope.allowed_gaps))
+    allowed = polygonal(d.scope.allowed_gaps) if d.scope.allowed_gaps is not None else None
     out = []
     for code in sorted(d.communities):
+        # what covers the community: the grids that meet it (the union of a district's
+        # grids made each difference an overlay of the whole district)
+        covered = shapely.union_all(d.geoms[d.tree.query(d.communities[code],
+                                                         predicate="intersects")])
+        if allowed is not None:
+            covered = shapely.union(covered, allowed)
         rest = polygonal(checked_difference(d.communities[code], covered))
         parts = shapely.get_parts(rest)
         for part, area in zip(parts, metric_area(parts, d.scope.epsg), strict=True):
