@@ -26,6 +26,7 @@ from api.routers import (
     generations,
     health,
     heatmap,
+    issues,
     lookup,
     merges,
     ogc,
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(areas.router, prefix="/api/v1")
     app.include_router(features.router, prefix="/api/v1")
     app.include_router(auth.router, prefix="/api/v1")
+    # before the CRUD routers: /issues/queue is not /issues/{id}
+    app.include_router(issues.router, prefix="/api/v1")
     for router in resources.routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")

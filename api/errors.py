@@ -19,6 +19,7 @@ from geo.errors import (
     PreconditionFailed,
     PreconditionRequired,
     SetupError,
+    TooLarge,
     Unauthorized,
 )
 
@@ -33,7 +34,8 @@ def _body(status: int, message: str, **extra: object) -> JSONResponse:
 # (More specific classes first: PreconditionFailed is a Conflict.)
 STATUS: dict[type[Exception], int] = {NotFound: 404, Unauthorized: 401, Forbidden: 403,
                                       PreconditionFailed: 412, PreconditionRequired: 428,
-                                      Conflict: 409, InvalidInput: 422, SetupError: 503}
+                                      Conflict: 409, TooLarge: 413,
+                                      InvalidInput: 422, SetupError: 503}
 
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:

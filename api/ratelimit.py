@@ -1,4 +1,4 @@
-"""Per-client rate limit on the public endpoints (lookup, search): a token bucket per
+"""Per-client rate limit on the public endpoints (lookup, search, export, 民情 reports): a token bucket per
 ``client.host``, refilled at ``rate_limit_per_minute``, holding at most ``rate_limit_burst``.
 
 A plain ASGI middleware (no per-request task or body wrapping), installed only when the limit
@@ -19,7 +19,8 @@ from pydantic_core import to_json
 
 from geo.settings import Settings
 
-PUBLIC_PATHS = ("/api/v1/lookup", "/api/v1/search", "/api/v1/export")
+PUBLIC_PATHS = ("/api/v1/lookup", "/api/v1/search", "/api/v1/export", "/api/v1/issues/report",
+                "/api/v1/issues/receipt", "/api/v1/issues/board")
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
                    Awaitable[None]]

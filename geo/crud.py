@@ -8,9 +8,7 @@ transaction as the write.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -216,17 +214,13 @@ def _checked_geometry(res: Resource, geometry: dict[str, Any] | None, crs: str |
 
 async def _complete(conn: AsyncConnection, res: Resource, values: dict[str, Any],
                     geometry: dict[str, Any] | None) -> None:
-    """Fill in grid and community from the location, receipt codes and report times."""
+    """Fill in grid and community from the location."""
     if geometry is not None and res.locate:
         grid_id, community = await _locate(conn, geometry)
         if res.field("grid_id") and values.get("grid_id") is None:
             values["grid_id"] = grid_id
         if values.get("community_code") is None:
             values["community_code"] = community
-    if res.name == "issues":
-        now = datetime.now().astimezone()
-        values.setdefault("reported_at", now)
-        values["receipt_code"] = f"MQ{now:%Y%m%d}{secrets.randbelow(10**6):06d}"
 
 
 async def _locate(conn: AsyncConnection, geometry: dict[str, Any]) -> tuple[int | None, str | None]:

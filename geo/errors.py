@@ -76,3 +76,7 @@ class ImportRejected(InvalidInput):
         shown = "\n".join(f"  - {p}" for p in self.problems[:20])
         more = f"\n  … and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
         return f"{head}\n{shown}{more}"
+
+
+class TooLarge(InvalidInput):
+    """An upload over its size limit (HTTP 413)."""

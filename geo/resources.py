@@ -43,6 +43,7 @@ class Resource:
     locate: bool = False  # fill grid / community from the geometry when not given
     label: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
+    creatable: bool = True  # False: created elsewhere (民情 through geo.issues.intake)
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -137,23 +138,24 @@ ISSUES = Resource(
               choices=("immediate", "time_limited", "committed", "remedial", "suggestion")),
         Field("channel", str, required=True, filter=True,
               choices=("resident_page", "grid_worker", "hotline", "mailbox")),
-        Field("status", str, filter=True,
+        Field("status", str, filter=True, writable=False,
               choices=("received", "assigned", "in_progress", "resolved", "feedback_published",
                        "closed", "escalated")),
+        Field("level", str, filter=True, writable=False),
         Field("description", str, required=True, max_length=2000),
         Field("building_id", int, filter=True),
         Field("grid_id", int, filter=True),
         Field("community_code", str, filter=True, max_length=12),
-        Field("reported_at", "datetime"),
-        Field("due_at", "datetime"),
-        Field("resolved_at", "datetime"),
-        Field("satisfaction", int),
+        Field("reported_at", "datetime", writable=False),
+        Field("due_at", "datetime", writable=False),
+        Field("resolved_at", "datetime", writable=False),
+        Field("satisfaction", int, writable=False),
+        Field("assignee_id", int, filter=True, writable=False),
         Field("reporter_name", str, personal=True, max_length=60),
         Field("reporter_phone", str, personal=True, max_length=20),
     ),
     scope_sql="coalesce(g.code, t.community_code)", joins=GRID_JOIN, geometry="point",
-    locate=True, extra=(("grid_code", "g.code"),), label="民情",
-    defaults={"status": "received"})
+    locate=True, extra=(("grid_code", "g.code"),), label="民情", creatable=False)
 
 PARTY_ORGS = Resource(
     "party_orgs", "party_orgs", (

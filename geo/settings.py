@@ -5,6 +5,7 @@ Nothing here touches the network or the disk at import time.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -48,6 +49,26 @@ class Settings(BaseSettings):
         "name, for the service circle's ?profile= (the default profile is walk_speed_kmh).")
     merge_workers_max: int = Field(default=8, ge=1, description="多网合一: a unified grid with "
                                    "more grid workers proposed than this is flagged.")
+    issue_categories: list[str] = Field(
+        default_factory=lambda: ["环境卫生", "治安", "邻里纠纷", "水电气暖", "物业", "设施维修",
+                                 "困难帮扶", "其他"],
+        description="民情: the categories a report may take.")
+    issue_limit_days: dict[str, int] = Field(
+        default_factory=lambda: {"immediate": 1, "time_limited": 5, "committed": 15,
+                                 "remedial": 10, "suggestion": 20},
+        description="民情: working days to resolve each kind (即办件, 限时件, 承诺件, 补办件, "
+        "建议件), the day of the report counted as the first when it is a working day.")
+    issue_day_ends_hour: int = Field(default=17, ge=0, le=24, description="民情: a report "
+                                     "after this hour (local time) is taken in the next working day.")
+    issue_holidays: list[date] = Field(default_factory=list, description="民情: days off "
+                                       "besides Saturdays and Sundays (法定节假日).")
+    issue_workdays: list[date] = Field(default_factory=list, description="民情: Saturdays or "
+                                       "Sundays worked (调休), which count as working days.")
+    timezone: str = Field(default="Asia/Shanghai", description="Where days begin and end "
+                          "(time limits, reports by day).")
+    issue_photo_max_kb: int = Field(default=4096, ge=16, description="民情: the largest photo "
+                                    "accepted (kB, as uploaded).")
+    issue_photos_max: int = Field(default=3, ge=0, le=10, description="民情: photos per issue.")
     isochrone_buffer_m: float = Field(default=25.0, gt=0, le=200, description="Isochrones: "
                                       "metres either side of a reachable street.")
     rate_limit_per_minute: int = Field(default=120, description="Public requests per client "

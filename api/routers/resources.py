@@ -102,7 +102,6 @@ def make_router(res: Resource) -> APIRouter:
         row = await crud.get_object(conn, user, res, oid, client_of(request))
         return _json(_shape(res, row), geo=bool(res.geometry))
 
-    @router.post("", status_code=201, summary=f"Create one of {res.name}")
     async def create(request: Request, conn: ConnDep, user: UserDep,
                      body: create_model_) -> JSONResponse:  # type: ignore[valid-type]
         values = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
@@ -110,6 +109,10 @@ def make_router(res: Resource) -> APIRouter:
         row = await crud.create_object(conn, user, res, values, geometry, crs, client_of(request))
         _wrote(request, res)
         return _json(_shape(res, row), 201, geo=bool(res.geometry))
+
+    if res.creatable:
+        router.add_api_route("", create, methods=["POST"], status_code=201,
+                             summary=f"Create one of {res.name}")
 
     @router.patch("/{oid}", summary=f"Change one of {res.name}")
     async def update(request: Request, conn: ConnDep, user: UserDep,

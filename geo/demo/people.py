@@ -27,7 +27,7 @@ DUTY_POSTS = ["治安巡逻", "政策宣传", "义务教育", "社会公德", "�
 PROJECTS = ["老旧小区改造", "背街小巷整治", "一老一小关爱", "就业推荐", "文明创建", "邻里互助",
             "法律援助", "书香社区", "平安守望", "红色物业"]
 ISSUE_CATEGORIES = ["环境卫生", "治安", "邻里纠纷", "水电气暖", "物业", "设施维修", "困难帮扶", "其他"]
-ISSUE_KINDS = {"immediate": 1, "time_limited": 7, "committed": 15, "remedial": 30, "suggestion": 30}
+ISSUE_KINDS = ("immediate", "time_limited", "committed", "remedial", "suggestion")
 CHANNELS = ["resident_page", "grid_worker", "hotline", "mailbox"]
 
 
@@ -216,7 +216,12 @@ def _party_orgs(rng: np.random.Generator, r: Roster, city: City, base: list[int]
 
 
 def build_issues(rng: np.random.Generator, city: City, scale: int) -> list[tuple]:
-    """A year of 民情 up to DEMO_END, clustered on some buildings, most closed in time."""
+    """A year of 民情 up to DEMO_END, clustered on some buildings, most closed in time; each
+    due by the default working-day limits of its kind (geo.issues.limits)."""
+    from geo.issues.limits import Calendar
+    from geo.settings import Settings
+
+    calendar = Calendar.of(Settings.model_construct())  # the defaults, not the environment
     n = 3200 * scale
     hh = np.array([b.households for b in city.buildings], float)
     hotness = rng.lognormal(0, 1.0, len(hh)) * hh
@@ -227,32 +232,37 @@ def build_issues(rng: np.random.Generator, city: City, scale: int) -> list[tuple
     for i, (bi, d) in enumerate(zip(picks, days, strict=True)):
         reported = DEMO_END - timedelta(days=float(365 - d))
         kind = str(rng.choice(kinds, p=[0.4, 0.3, 0.15, 0.05, 0.1]))
-        due = reported + timedelta(days=ISSUE_KINDS[kind])
-        out.append(_issue(rng, i, int(bi), reported, kind, due))
+        out.append(_issue(rng, i, int(bi), reported, kind, calendar.due(reported, kind)))
     return out
 
 
 def _issue(rng: np.random.Generator, i: int, bi: int, reported: datetime, kind: str,
            due: datetime) -> tuple:
+    """(code, category, kind, channel, status, text, building, reported, assigned, resolved,
+    feedback_at, closed, due, satisfaction, has_reporter)"""
     cat = str(rng.choice(ISSUE_CATEGORIES, p=[0.22, 0.08, 0.12, 0.16, 0.2, 0.14, 0.05, 0.03]))
     limit = (due - reported).total_seconds()
     took = timedelta(seconds=float(limit * rng.uniform(0.1, 0.95 if rng.random() < 0.93 else 1.8)))
     resolved = reported + took
     assigned = reported + timedelta(hours=float(rng.uniform(0.2, 6)))
+    feedback_at = closed = satisfaction = None
     if resolved > DEMO_END:
         status = "in_progress" if assigned <= DEMO_END else "received"
-        resolved_at = closed = satisfaction = None
+        resolved_at = None
         assigned_at = assigned if assigned <= DEMO_END else None
     else:
-        closed_at = resolved + timedelta(days=float(rng.uniform(1, 5)))
-        status = "closed" if closed_at <= DEMO_END else "resolved"
-        resolved_at, assigned_at = resolved, assigned
-        closed = closed_at if status == "closed" else None
+        resolved_at, assigned_at, status = resolved, assigned, "resolved"
+        published = resolved + timedelta(days=float(rng.uniform(0.2, 2)))
+        if published <= DEMO_END:
+            status, feedback_at = "feedback_published", published
+            closed_at = published + timedelta(days=float(rng.uniform(1, 5)))
+            if closed_at <= DEMO_END:
+                status, closed = "closed", closed_at
         satisfaction = int(rng.choice([5, 4, 3, 2], p=[0.7, 0.22, 0.06, 0.02]))
     if status in ("in_progress",) and rng.random() < 0.1:
         status = "escalated"
     text = f"{cat}：居民反映相关问题，请网格员核实处理。"
-    code = f"MQ{reported:%Y%m%d}{i:05d}"
+    code = f"MQ{reported:%Y%m%d}-D{i:07d}"
     reporter = rng.random() < 0.6
     return (code, cat, kind, str(rng.choice(CHANNELS, p=[0.3, 0.4, 0.2, 0.1])), status, text, bi,
-            reported, assigned_at, resolved_at, closed, due, satisfaction, reporter)
+            reported, assigned_at, resolved_at, feedback_at, closed, due, satisfaction, reporter)

@@ -55,16 +55,44 @@ def _write_issues(conn: psycopg.Connection, city: City, r: Roster, grid_ids: np.
     names = [p[0] for p in r.people]
     phones = [p[1] for p in r.people]
     rows = []
+    ids = next_ids(conn, "resident_issues", len(r.issues))
     for k, (issue, g) in enumerate(zip(r.issues, wkb, strict=True)):
-        (code, cat, kind, channel, status, text, bi, reported, assigned, resolved, closed, due,
-         sat, has_reporter) = issue
+        (code, cat, kind, channel, status, text, bi, reported, assigned, resolved, feedback_at,
+         closed, due, sat, has_reporter) = issue
         b = city.buildings[bi]
         grid = city.block_grid[b.block]
         who = (names[k % len(names)], phones[k % len(phones)]) if has_reporter else (None, None)
-        rows.append((code, cat, kind, channel, status, text, g, int(bld_ids[bi]),
+        feedback = f"已办结：{cat}问题已由网格员会同物业处理，感谢反映。" if feedback_at else None
+        escalated = status == "escalated"
+        rows.append((int(ids[k]), code, cat, kind, channel, status, text, g, int(bld_ids[bi]),
                      int(grid_ids[grid]), city.grids[grid].community, reported, assigned,
-                     resolved, closed, due, sat, *who))
+                     resolved, closed, due, sat, *who, feedback, feedback_at,
+                     "community" if escalated else "grid",
+                     "{社区居委会,物业公司}" if escalated else "{}"))
     copy_rows(conn, "resident_issues", [
-        "receipt_code", "category", "kind", "channel", "status", "description", "geom",
+        "id", "receipt_code", "category", "kind", "channel", "status", "description", "geom",
         "building_id", "grid_id", "community_code", "reported_at", "assigned_at", "resolved_at",
-        "closed_at", "due_at", "satisfaction", "reporter_name", "reporter_phone"], rows)
+        "closed_at", "due_at", "satisfaction", "reporter_name", "reporter_phone", "feedback",
+        "feedback_at", "level", "departments"], rows)
+    fix_sequence(conn, "resident_issues")
+    copy_rows(conn, "issue_events", ["issue_id", "at", "actor", "action", "from_status",
+                                     "to_status"], _events(ids, r.issues))
+
+
+def _events(ids: np.ndarray, issues: list[tuple]) -> list[tuple]:
+    """The steps each demo issue went through, from its timestamps."""
+    out = []
+    for oid, issue in zip(ids, issues, strict=True):
+        status, reported, assigned, resolved, feedback_at, closed = (
+            issue[4], issue[7], issue[8], issue[9], issue[10], issue[11])
+        steps = [(reported, "report", None, "received"), (assigned, "route", "received", "assigned")]
+        if assigned is not None:
+            steps.append((assigned, "start", "assigned", "in_progress"))
+        if status == "escalated":
+            steps.append((assigned, "escalate", "in_progress", "escalated"))
+        steps += [(resolved, "resolve", "in_progress", "resolved"),
+                  (feedback_at, "publish", "resolved", "feedback_published"),
+                  (closed, "close", "feedback_published", "closed")]
+        out += [(int(oid), at, "demo", action, before, after)
+                for at, action, before, after in steps if at is not None]
+    return out
