@@ -88,13 +88,14 @@ async def _report(request: Request, conn: ConnDep, settings: Settings, user: Use
     actor = user.username if user else "resident"
     async with conn.transaction():
         out = await take(conn, settings, report, actor, user.role if user else None)
+        scope = await q.scope_of(conn, out["id"])
         await record_async(conn, actor, "create", "issues", str(out["id"]),
                            {"channel": report.channel, "personal": bool(report.reporter_name
                                                                         or report.reporter_phone)},
                            client_of(request))
     _wrote(request)
     out["status_url"] = f"/report?code={out['receipt_code']}"
-    if user is None or not in_scope(user, out["community_code"] or ""):
+    if user is None or not in_scope(user, scope):
         out.pop("candidates")
         out.pop("id")
     return _json(out, 201)
