@@ -13,7 +13,7 @@ from geo.settings import Settings
 
 VENDOR = ("maplibre-gl", "terra-draw", "terra-draw-maplibre-gl-adapter")
 PAGES = {"/": "index.html", "/find": "find.html", "/plan": "plan.html",
-         "/dashboard": "dashboard.html", "/merge": "merge.html"}
+         "/dashboard": "dashboard.html", "/merge": "merge.html", "/report": "report.html"}
 
 
 def mount(app: FastAPI, settings: Settings) -> None:

@@ -32,5 +32,16 @@
   const esc = (v) => String(v).replace(/[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
-  window.gridgov = { ApiError, getJSON, bboxOf, esc };
+  // el("p", {class: "x"}, "text", child): strings become text nodes, never markup.
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => { if (v !== null && v !== undefined) node.setAttribute(k, v); });
+    children.flat().forEach((c) => {
+      if (c === null || c === undefined || c === false) return;
+      node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
+    });
+    return node;
+  }
+
+  window.gridgov = { ApiError, getJSON, bboxOf, esc, el };
 })();

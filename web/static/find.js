@@ -2,7 +2,7 @@
 // Every string from the API goes into the page as text (textContent), never as markup.
 (function () {
   "use strict";
-  const { getJSON, bboxOf } = window.gridgov;
+  const { getJSON, bboxOf, el } = window.gridgov;
   const api = "/api/v1";
   const $ = (id) => document.getElementById(id);
   const statusEl = $("status");
@@ -14,17 +14,6 @@
   function setStatus(text, isError) {
     statusEl.textContent = text;
     statusEl.classList.toggle("error", Boolean(isError));
-  }
-
-  // el("p", {class: "x"}, "text", child) — strings become text nodes.
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => { if (v !== null && v !== undefined) node.setAttribute(k, v); });
-    children.flat().forEach((c) => {
-      if (c === null || c === undefined || c === false) return;
-      node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
-    });
-    return node;
   }
 
   const map = new maplibregl.Map({
