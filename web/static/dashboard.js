@@ -6,6 +6,7 @@
   const api = window.staffApi;
   const dm = window.dashMap;
   const panel = window.dashPanel;
+  const issues = window.dashIssues;
   const { esc } = window.gridgov;
   const $ = (id) => document.getElementById(id);
   const state = { view: null, streets: [], street: null, coverage: null, indicator: null,
@@ -40,9 +41,16 @@
       panel.grid(null);
       fit(state.coverage);
       await draw();
+      await queue();
       document.body.dataset.ready = "1";
       return `${state.street.name}：${state.coverage.features.length} 个网格`;
     });
+  }
+
+  // 待办民情: the open issues of the street (within the user's scope), soonest first.
+  async function queue() {
+    const grids = state.coverage.features.map((f) => [f.properties.code, f.properties.name]);
+    return issues.refresh(state.view.map, api, state.street.code, grids);
   }
 
   function fit(collection) {
@@ -159,7 +167,10 @@
 
   function start() {
     state.months = months();
+    issues.state.run = run;
+    issues.state.onChange = queue;
     state.view = dm.create($("map"), api.token, pick, async () => {
+      issues.install(state.view.map, (id) => issues.pick(state.view.map, api, state.street.code, id));
       setStatus("请登录");
       if (api.token()) await afterLogin().catch(() => askLogin()); else askLogin();
     });
