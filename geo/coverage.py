@@ -25,7 +25,8 @@ LEVELS = {"grid": 0, "community": 12, "street": 9}  # level → length of its ar
 PEOPLE = ("residents", "volunteers", "party_members", "in_service")
 SUMMED = ("grids", "grids_with_worker", "grids_with_org", "base_grids", "base_in_range",
           "buildings", "buildings_with_head", "households", "residents", "grid_workers",
-          "volunteers", "party_members", "in_service", "issues_open", "issues_due_resolved",
+          "volunteers", "party_members", "in_service", "issues_open", "issues_overdue",
+          "issues_due_resolved",
           "issues_in_time", "rated", "satisfied")
 
 
@@ -74,6 +75,8 @@ INDICATORS: dict[str, Indicator] = {i.key: i for i in (
     Indicator("households_per_worker", "每名网格员服务户数",
               _ratio("households", "grid_workers"), 500.0, at_most=True),
     Indicator("issues_open", "未办结民情", lambda c: c.get("issues_open"), None),
+    Indicator("issues_overdue", "超期未办结民情", lambda c: c.get("issues_overdue"), 0.0,
+              at_most=True, source="限时办结制: open past the limit of its kind (seed 002)"),
     Indicator("issues_in_time", "限时办结率", _ratio("issues_in_time", "issues_due_resolved"),
               0.952, source="95.2% of 民情 resolved (seed 002)"),
     Indicator("satisfaction", "群众满意率", _ratio("satisfied", "rated"), 0.90,

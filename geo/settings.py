@@ -96,6 +96,29 @@ class Settings(BaseSettings):
         return targets
 
 
+    @field_validator("issue_limit_days")
+    @classmethod
+    def _every_kind_limited(cls, days: dict[str, int]) -> dict[str, int]:
+        kinds = ("immediate", "time_limited", "committed", "remedial", "suggestion")
+        missing = [k for k in kinds if k not in days]
+        unknown = sorted(set(days) - set(kinds))
+        if missing or unknown or any(not 1 <= n <= 365 for n in days.values()):
+            raise ValueError(f"give 1–365 working days for each of {', '.join(kinds)}"
+                             + (f"; missing {', '.join(missing)}" if missing else "")
+                             + (f"; unknown {', '.join(unknown)}" if unknown else ""))
+        return days
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r} (e.g. Asia/Shanghai)") from None
+        return zone
+
     def speed(self, profile: str | None) -> float:
         """The walking speed (km/h) of a profile; an unknown one is refused by name."""
         if profile in (None, "", "default"):

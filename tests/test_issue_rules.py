@@ -206,3 +206,16 @@ def test_photos_that_are_not_accepted() -> None:
         checked(gif.getvalue(), "photos[1]", 4096)
     with pytest.raises(InvalidInput, match="empty"):
         checked(b"", "photos[1]", 4096)
+
+
+def test_settings_refuse_incomplete_limits_and_unknown_zones() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="missing suggestion"):
+        Settings(issue_limit_days={"immediate": 1, "time_limited": 5, "committed": 15,
+                                   "remedial": 10})
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        Settings(timezone="Mars/Olympus")
+    assert Settings(issue_limit_days={"immediate": 2, "time_limited": 3, "committed": 10,
+                                      "remedial": 5, "suggestion": 30}).issue_limit_days[
+        "immediate"] == 2

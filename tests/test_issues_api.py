@@ -356,6 +356,15 @@ def test_supervision_figures_against_hand_counts(
     ids = {code: db.execute("SELECT g.id FROM grids g JOIN grid_layers l ON l.id = g.layer_id "
                             "WHERE g.code = %s AND l.status = 'active'", (code,)).fetchone()[0]  # type: ignore[index]
            for code in grids}
+    leader = auth(accounts, "street_leader")
+
+    def overdue_in(grid: str) -> int:
+        r = httpx.get(f"{live_server}/api/v1/coverage", headers=leader,
+                      params={"level": "grid", "within": community})
+        [f] = [f for f in r.json()["features"] if f["id"] == grid]
+        return int(f["properties"]["counts"]["issues_overdue"])
+
+    overdue_before = overdue_in(grids[0])
     made = []
     try:
         for n, (rep, due, res, status, sat, second) in enumerate(HAND):
@@ -387,6 +396,7 @@ def test_supervision_figures_against_hand_counts(
                                     "to": "2001-12-31"}).json()["items"]
         assert [(g["key"], g["total"], g["median_hours_to_resolve"]) for g in by_grid] == [
             (grids[0], 4, pytest.approx(41)), (grids[1], 1, pytest.approx(30))]
+        assert overdue_in(grids[0]) == overdue_before + 1  # the indicator reads them too
         assert httpx.get(f"{live_server}/api/v1/issues/stats",
                          headers=auth(accounts, "grid_worker"),
                          params={"within": "520602002"}).status_code == 404

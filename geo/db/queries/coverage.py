@@ -14,8 +14,9 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
+from geo.issues.limits import DONE
+
 WORKER_ROLES = ("grid_worker_full", "grid_worker_part")
-DONE = ("resolved", "feedback_published", "closed")
 
 _CURRENT = "r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to >= %(day)s)"
 GRID_COUNTS = f"""
@@ -51,6 +52,8 @@ WITH g AS (
 ), i AS (
     SELECT i.grid_id,
            count(*) FILTER (WHERE i.status <> ALL(%(done)s)) AS issues_open,
+           count(*) FILTER (WHERE i.status <> ALL(%(done)s) AND i.due_at < now())
+               AS issues_overdue,
            count(*) FILTER (WHERE i.resolved_at IS NOT NULL AND i.due_at IS NOT NULL)
                AS issues_due_resolved,
            count(*) FILTER (WHERE i.resolved_at IS NOT NULL AND i.due_at IS NOT NULL
@@ -68,6 +71,7 @@ SELECT g.id, g.code, g.name, g.kind, g.community_code,
        coalesce(v.volunteers, 0) AS volunteers,
        coalesce(p.party_members, 0) AS party_members, coalesce(p.in_service, 0) AS in_service,
        coalesce(i.issues_open, 0) AS issues_open,
+       coalesce(i.issues_overdue, 0) AS issues_overdue,
        coalesce(i.issues_due_resolved, 0) AS issues_due_resolved,
        coalesce(i.issues_in_time, 0) AS issues_in_time, coalesce(i.rated, 0) AS rated,
        coalesce(i.satisfied, 0) AS satisfied
