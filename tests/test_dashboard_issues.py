@@ -1,6 +1,7 @@
 """待办民情 on /dashboard in Debian's headless Chromium: a grid worker signs in, sees the open
-issues of their grid in deadline order (as the API lists them), opens one and starts it; a
-community worker routes a report left near a grid edge to the grid they choose."""
+issues of their grid in deadline order (as the API lists them), opens one, reads the
+reporter's phone (asked for, audited) and starts it; a community worker routes a report left
+near a grid edge to the grid they choose."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.browser
 def _report(live_server: str, accounts: Accounts, role: str, point: list[float]) -> int:
     r = httpx.post(f"{live_server}/api/v1/issues", headers=auth(accounts, role), json={
         "category": "治安", "description": "单元门禁损坏", "channel": "grid_worker",
-        "kind": "immediate", "geometry": {"type": "Point", "coordinates": point}})
+        "kind": "immediate", "reporter_phone": "13600007777",
+        "geometry": {"type": "Point", "coordinates": point}})
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 
@@ -60,9 +62,17 @@ def test_the_queue_on_the_dashboard(live_server: str, accounts: Accounts, demo_u
         assert shown == [f["id"] for f in api["features"]]
         assert f"（{len(shown)} 件" in page.inner_text("#queue h3")
         page.click(f"#queue-list button[data-id='{oid}']")
+        assert "13600007777" not in page.content()  # personal data only when asked for
+        page.click("#queue-detail button.contact")
+        page.wait_for_selector("#queue-detail .who", timeout=10_000)
+        assert "13600007777" in page.inner_text("#queue-detail .who")
         if action == "assign":
             page.select_option("#queue-detail select[name=grid]", neighbour)
         page.click(f"#queue-detail button[data-action={action}]")
         page.wait_for_function("() => !document.body.dataset.busy", timeout=30_000)
         assert "失败" not in page.inner_text("#status")
     assert _status(demo_url, oid) == expect
+    with psycopg.connect(demo_url, autocommit=True) as db:
+        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'read' AND "
+                          "object_type = 'issues' AND object_id = %s AND actor = %s",
+                          (str(oid), accounts[role]["username"])).fetchone() == (1,)

@@ -100,9 +100,20 @@
       return b;
     });
     const extra = p.actions.map((s) => field(s, p)).find(Boolean);
+    // The reporter's contact is personal data: read (and audited) only when asked for.
+    const contact = el("button", { type: "button", class: "contact" }, "联系方式");
+    contact.addEventListener("click", () => state.run("读取联系方式", async () => {
+      const one = await api.get(`/issues/${f.id}`);
+      const q = one.properties;
+      const who = [q.reporter_name, q.reporter_phone].filter(Boolean).join(" ");
+      const text = "reporter_phone" in q ? (who || "反映人未留联系方式") : "您的角色不能查看反映人信息";
+      contact.replaceWith(el("p", { class: "who" }, `反映人：${text}`));
+      return "已读取联系方式（已记录）";
+    }));
     form.replaceChildren(
       el("h4", {}, `${p.category} · ${p.receipt_code}`), el("p", {}, p.description),
       el("p", { class: "hint" }, `${STATUS[p.status] || p.status}；时限 ${due(p.due_at)} 24:00${p.overdue ? "（已超期）" : ""}`),
+      contact,
       p.actions.length ? el("textarea", { name: "note", rows: 2, maxlength: 1000,
         placeholder: "办理说明（改派、上报、办结、重新办理必填；公示答复填写对外答复）", "aria-label": "办理说明" }) : null,
       extra, el("div", { class: "buttons" }, buttons.length ? buttons : el("span", { class: "hint" }, "您无需处理此件。")));
