@@ -1,4 +1,4 @@
-"""``gridgov import areas | grids | buildings | facilities | people | roles PATH``.
+"""``gridgov import areas | grids | buildings | facilities | people | roles | issues PATH``.
 
 Each import is one transaction: a bad file prints every problem found (row or feature and
 what is wrong) and writes nothing; a good one is written with its audit row (actor
@@ -128,3 +128,14 @@ def roles(path: Path = PATH,
     from geo.importers.roles import import_roles
 
     _run(import_roles, path, theme=theme, encoding=encoding, sheet=sheet)
+
+
+@app.command()
+@friendly
+def issues(path: Path = PATH, crs: str = CRS, encoding: str | None = ENCODING,
+           sheet: str | None = SHEET) -> None:
+    """Resident issues (民情台账, 社情日记): time, category, text, place; kind, channel, status,
+    resolution, answer, rating and reporter when known. Rows already imported are skipped."""
+    from geo.importers.issues import import_issues
+
+    _run(import_issues, path, crs=crs, encoding=encoding, sheet=sheet)

@@ -86,6 +86,22 @@ ROLE: Aliases = {
     "work_phone": ("工作电话", "办公电话", "work_phone"),
 }
 
+# 民情台账 / 社情日记: the ledgers communities keep of residents' issues.
+ISSUE: Aliases = {
+    "reported_at": ("受理时间", "反映时间", "登记时间", "受理日期", "日期", "reported_at", "date"),
+    "category": ("问题类别", "类别", "分类", "category"),
+    "kind": ("办件类型", "件类", "办件类别", "kind"),
+    "channel": ("反映渠道", "来源渠道", "渠道", "来源", "channel"),
+    "description": ("问题描述", "反映内容", "内容", "描述", "事项", "description"),
+    "status": ("办理状态", "状态", "status"),
+    "resolved_at": ("办结时间", "完成时间", "办结日期", "resolved_at"),
+    "feedback": ("办理结果", "答复内容", "处理结果", "答复", "feedback"),
+    "satisfaction": ("满意度", "群众评价", "评价", "satisfaction"),
+    "reporter_name": ("反映人", "姓名", "reporter_name", "reporter"),
+    "reporter_phone": ("联系电话", "电话", "手机", "reporter_phone", "phone"),
+    "receipt_code": ("受理编号", "编号", "receipt_code", "code"),
+}
+
 
 def normalize_header(text: object) -> str:
     s = re.sub(r"[（(【\[].*?[)）】\]]", "", str(text))

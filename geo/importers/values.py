@@ -114,6 +114,29 @@ def date(value: Any, field: str) -> dt.date | None:
     raise BadValue(f"{field} {s!r} is not a date (use 2024-03-01)")
 
 
+_MOMENT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+                   "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+def moment(value: Any, field: str, zone: dt.tzinfo) -> dt.datetime | None:
+    """A date and time in ``zone`` (a date alone is its midnight); aware values keep theirs."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    s = text(value)
+    if s is None:
+        return None
+    for fmt in _MOMENT_FORMATS:
+        try:
+            return dt.datetime.strptime(s, fmt).replace(tzinfo=zone)
+        except ValueError:
+            continue
+    try:
+        day = date(value, field)
+    except BadValue:
+        raise BadValue(f"{field} {s!r} is not a date and time (use 2024-03-01 09:30)") from None
+    return None if day is None else dt.datetime.combine(day, dt.time(), zone)
+
+
 _TRUE = {"是", "true", "yes", "y", "1", "公开", "t"}
 _FALSE = {"否", "false", "no", "n", "0", "不公开", "f"}
 

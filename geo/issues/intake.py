@@ -23,7 +23,7 @@ from geo.settings import Settings
 
 CHANNELS = ("resident_page", "grid_worker", "hotline", "mailbox")
 # Crockford's base32 without I, L, O, U: codes read aloud over the phone stay unambiguous.
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Report:
 
 def receipt_code(now: datetime) -> str:
     """MQ + the day + 8 random characters (10¹² codes a day: not guessable)."""
-    return f"MQ{now:%Y%m%d}-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"MQ{now:%Y%m%d}-" + "".join(secrets.choice(ALPHABET) for _ in range(8))
 
 
 def checked(report: Report, settings: Settings) -> None:
