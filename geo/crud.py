@@ -119,7 +119,8 @@ async def update_object(conn: AsyncConnection, user: User | None, res: Resource,
 
 async def delete_object(conn: AsyncConnection, user: User | None, res: Resource, oid: int,
                         client: str | None) -> None:
-    access.require(user, res.name, "write")
+    kinds = access.PERMISSIONS[res.name]
+    access.require(user, res.name, "delete" if "delete" in kinds else "write")
     async with conn.transaction():
         await _existing_in_scope(conn, user, res, oid)
         try:

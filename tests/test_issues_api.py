@@ -424,3 +424,22 @@ def test_new_issues_reach_the_heat_map_and_the_indicators(
     _new(live_server, accounts, db)
     assert open_issues() == before + 1
     assert heat_total() == heat + 1
+
+
+def test_the_crud_cannot_bypass_the_flow(live_server: str, accounts: Accounts,
+                                         db: psycopg.Connection) -> None:
+    oid, _code = _new(live_server, accounts, db)
+    worker = auth(accounts, "grid_worker")
+    for field, value in (("status", "closed"), ("grid_id", 1), ("due_at", "2099-01-01T00:00:00Z"),
+                         ("satisfaction", 5), ("kind", "suggestion")):
+        r = httpx.patch(f"{live_server}/api/v1/issues/{oid}", headers=worker,
+                        json={field: value})
+        assert r.status_code == 422 and f"body.{field}" in r.text, (field, r.text)
+    r = httpx.patch(f"{live_server}/api/v1/issues/{oid}", headers=worker,
+                    json={"description": "楼上卫生间漏水影响楼下"})
+    assert r.status_code == 200, r.text
+    assert httpx.delete(f"{live_server}/api/v1/issues/{oid}", headers=worker).status_code == 403
+    assert httpx.delete(f"{live_server}/api/v1/issues/{oid}",
+                        headers=auth(accounts, "community_worker")).status_code == 403
+    assert db.execute("SELECT status, description FROM resident_issues WHERE id = %s",
+                      (oid,)).fetchone() == ("assigned", "楼上卫生间漏水影响楼下")
