@@ -23,7 +23,9 @@ PERMISSIONS: dict[str, dict[str, frozenset[str | None]]] = {
     "roles": {"read": PERSONAL_ROLES, "write": PERSONAL_ROLES},
     # 民情: created by intake, moved by the workflow's steps; deleting one (it would leave the
     # supervision figures) is for admins only
-    "issues": {"read": STAFF, "write": PERSONAL_ROLES, "delete": frozenset({"admin"})},
+    "issues": {"read": STAFF, "write": PERSONAL_ROLES, "delete": frozenset({"admin"}),
+               # the queue: receipt codes, texts and exact places of open issues
+               "handle": PERSONAL_ROLES},
     "buildings": {"read": ANYONE,
                   "write": frozenset({"admin", "planner", "community_worker", "grid_worker"})},
     "facilities": {"read": ANYONE,

@@ -132,7 +132,7 @@ FACILITIES = Resource(
 
 ISSUES = Resource(
     "issues", "resident_issues", (
-        Field("receipt_code", str, writable=False),
+        Field("receipt_code", str, writable=False, personal=True),  # the reporter's key
         Field("category", str, required=True, filter=True, max_length=40),
         Field("kind", str, filter=True, writable=False,
               choices=("immediate", "time_limited", "committed", "remedial", "suggestion")),
@@ -143,7 +143,7 @@ ISSUES = Resource(
                        "closed", "escalated")),
         Field("level", str, filter=True, writable=False),
         Field("description", str, required=True, max_length=2000),
-        Field("building_id", int, filter=True),
+        Field("building_id", int, filter=True, writable=False),
         Field("grid_id", int, filter=True, writable=False),
         Field("community_code", str, filter=True, max_length=12, writable=False),
         Field("reported_at", "datetime", writable=False),

@@ -59,7 +59,7 @@ def test_a_ledger_becomes_issues_with_deadlines_and_grids(district, tmp_path):
     result = import_issues(district, path)
     assert result.details == {"inserted": 3, "skipped": 0}
     rows = district.execute(
-        "SELECT i.receipt_code, i.kind, i.channel, i.status, g.code, i.community_code, "
+        "SELECT i.ledger_code, i.kind, i.channel, i.status, g.code, i.community_code, "
         "i.due_at, i.satisfaction, i.reporter_phone, i.feedback_at IS NOT NULL "
         "FROM resident_issues i LEFT JOIN grids g ON g.id = i.grid_id "
         "WHERE i.description IN ('垃圾未清运', '电梯故障', '噪音扰民') ORDER BY i.reported_at"
@@ -84,6 +84,13 @@ def test_a_ledger_becomes_issues_with_deadlines_and_grids(district, tmp_path):
     assert "张伟" not in str(detail) and "13800138000" not in str(detail)
     again = import_issues(district, path)
     assert again.details == {"inserted": 0, "skipped": 3}  # the code-less row recognised too
+    receipts = [r[0] for r in district.execute(
+        "SELECT receipt_code FROM resident_issues WHERE ledger_code IS NOT NULL").fetchall()]
+    assert all(len(c) == 19 and c.startswith("MQ2026030") for c in receipts)  # random, never SQ-…
+    # the same number in another community's ledger is another issue
+    other = ledger(tmp_path / "银闸.xlsx", [["SQ-001", "2026-03-03 10:00", "治安", None, None,
+                                            "门禁损坏", 116.39, 39.93] + [None] * 6])
+    assert import_issues(district, other).details == {"inserted": 1, "skipped": 0}
 
 
 def test_bad_rows_reject_the_ledger(district, tmp_path):
@@ -98,6 +105,8 @@ def test_bad_rows_reject_the_ledger(district, tmp_path):
          None, 9, None, "call"],
         ["X-4", "2026-03-05", "物业", None, None, None, HOME[0], HOME[1], "已公示", "2026-03-06",
          None, None, None, None],
+        ["X-6", "2026-03-05", "物业", None, None, "x", HOME[0], HOME[1], "已办结", "2026-03-06",
+         None, "一般", None, None],
     ]
     message = rejected(district, import_issues, ledger(tmp_path / "bad.xlsx", bad))
     for expected in ("row 2: unknown 问题类别 '噪音'",
@@ -106,8 +115,15 @@ def test_bad_rows_reject_the_ledger(district, tmp_path):
                      "row 4: a resolved issue needs 办结时间",
                      "row 5: 办结时间 comes before 受理时间",
                      "满意度 9 is not 1–5", "联系电话 'call' is not a phone number",
-                     "row 6: 问题描述 is empty"):
+                     "row 6: 问题描述 is empty", "row 7: 满意度 '一般' is not 1–5"):
         assert expected in message, (expected, message)
+
+
+def test_a_place_in_no_community_rejects_the_ledger(district, tmp_path):
+    path = ledger(tmp_path / "far.xlsx", [["F-1", "2026-03-02", "物业", None, None, "x", 100.0,
+                                           30.0] + [None] * 6])
+    assert "row 2: the place lies in no community of ours" in rejected(district, import_issues,
+                                                                      path)
 
 
 def test_the_command_line(db_url: str, tmp_path: Path) -> None:

@@ -96,6 +96,11 @@ EXPECTED = [
     ("publish", "resolved", "grid", MANAGE),
     ("close", "feedback_published", "grid", MANAGE),
     ("reopen", "closed", "grid", MANAGE),
+    # at the street level only the street (and admins) act
+    ("reassign", "escalated", "street", {"admin", "street_leader"}),
+    ("publish", "resolved", "street", {"admin", "street_leader"}),
+    ("close", "feedback_published", "street", {"admin", "street_leader"}),
+    ("reopen", "closed", "street", {"admin", "street_leader"}),
 ]
 
 

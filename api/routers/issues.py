@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import SignedInDep, UserDep, client_of
 from api.deps import ConnDep, SettingsDep, WithinDep
-from geo.access import in_scope, require
+from geo.access import in_scope, require, sees_personal
 from geo.auth import User
 from geo.db.audit import record_async
 from geo.db.changes import Changes
@@ -95,6 +95,7 @@ async def _report(request: Request, conn: ConnDep, settings: Settings, user: Use
                            client_of(request))
     _wrote(request)
     out["status_url"] = f"/report?code={out['receipt_code']}"
+    out.pop("grid_id")
     if user is None or not in_scope(user, scope):
         out.pop("candidates")
         out.pop("id")
@@ -108,7 +109,7 @@ async def categories(settings: SettingsDep) -> JSONResponse:
                   "kinds": [{"code": k, "name": KIND_NAMES[k],
                              "working_days": settings.issue_limit_days.get(k)} for k in KINDS],
                   "channels": list(CHANNELS), "statuses": STATUS_NAMES,
-                  "photos_max": settings.issue_photos_max,
+                  "photos_max": settings.issue_photos_max, "timezone": settings.timezone,
                   "photo_max_kb": settings.issue_photo_max_kb})
 
 
@@ -170,23 +171,23 @@ async def board(conn: ConnDep, settings: SettingsDep,
 async def queue(conn: ConnDep, user: SignedInDep, within: WithinDep = None,
                 status: Annotated[str | None, Query(description="comma-separated")] = None,
                 limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> JSONResponse:
-    require(user, "issues", "read")
+    require(user, "issues", "handle")
     statuses = [s for s in (status or "").split(",") if s]
     return _json(await views.queue(conn, user, within, statuses, limit))
 
 
 @router.get("/stats", summary="Supervision: per grid, community or street, counts by status, "
             "overdue, share resolved within the limit, median time to resolve, satisfaction")
-async def stats(conn: ConnDep, user: SignedInDep, within: WithinDep = None,
+async def stats(conn: ConnDep, settings: SettingsDep, user: SignedInDep,
+                within: WithinDep = None,
                 by: Annotated[str, Query()] = "community",
                 from_: Annotated[date | None, Query(alias="from")] = None,
                 to: Annotated[date | None, Query()] = None) -> JSONResponse:
     require(user, "issues", "read")
-    now = datetime.now(UTC)
-    since = datetime.combine(from_, datetime.min.time(), UTC) if from_ else now - timedelta(
-        days=365)
-    until = datetime.combine(to + timedelta(days=1), datetime.min.time(), UTC) if to else now + \
-        timedelta(seconds=1)
+    now, calendar = datetime.now(UTC), Calendar.of(settings)
+    # days in local time (China's, by default): from its midnight to the midnight after `to`
+    since = calendar.midnight(from_) if from_ else now - timedelta(days=365)
+    until = calendar.midnight(to + timedelta(days=1)) if to else now + timedelta(seconds=1)
     return _json(await views.stats(conn, user, within, by, since, until, now))
 
 
@@ -199,20 +200,25 @@ async def _in_scope(conn: ConnDep, user: User, issue_id: int) -> None:
 
 @router.post("/{issue_id}/actions", summary="Move an issue on: assign, reassign, start, "
              "escalate, resolve, publish, close, reopen (by the roles the flow allows)")
-async def act(request: Request, conn: ConnDep, user: SignedInDep,
+async def act(request: Request, conn: ConnDep, settings: SettingsDep, user: SignedInDep,
               issue_id: Annotated[int, Path(ge=1)], body: StepBody) -> JSONResponse:
     async with conn.transaction():
-        out = await handling.act(conn, user, issue_id, handling.Step(**body.model_dump()))
+        out = await handling.act(conn, user, Calendar.of(settings), issue_id,
+                                 handling.Step(**body.model_dump()))
     _wrote(request)
     return _json(out)
 
 
-@router.get("/{issue_id}/events", summary="The history of an issue: every step, who took it "
-            "and when, with notes")
-async def history(conn: ConnDep, user: SignedInDep,
+@router.get("/{issue_id}/events", summary="The history of an issue: every step and when; who "
+            "took it and the notes for the roles that may read personal data (audited)")
+async def history(request: Request, conn: ConnDep, user: SignedInDep,
                   issue_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
     await _in_scope(conn, user, issue_id)
-    return _json(await events(conn, issue_id, staff=True))
+    personal = sees_personal(user)  # notes may name or quote the reporter
+    if personal:
+        await record_async(conn, user.username, "read", "issue_events", str(issue_id), {},
+                           client_of(request))
+    return _json(await events(conn, issue_id, staff=personal))
 
 
 @router.post("/{issue_id}/photos", status_code=201, summary="Add photos to an issue (staff)")
@@ -223,12 +229,11 @@ async def add_photos(request: Request, conn: ConnDep, settings: SettingsDep, use
     await _in_scope(conn, user, issue_id)
     found = await _photos(photos, settings)
     async with conn.transaction():
-        have = await q.photo_count(conn, issue_id)
-        if have + len(found) > settings.issue_photos_max:
-            raise InvalidInput(f"photos: the issue has {have}; at most "
-                               f"{settings.issue_photos_max} per issue")
-        await q.add_photos(conn, issue_id, found)
-    return _json({"id": issue_id, "photos": have + len(found)}, 201)
+        have = await handling.add_photos(conn, user, issue_id, found, settings.issue_photos_max)
+        await record_async(conn, user.username, "update", "issues", str(issue_id),
+                           {"photos_added": len(found)}, client_of(request))
+    _wrote(request)
+    return _json({"id": issue_id, "photos": have}, 201)
 
 
 @router.get("/{issue_id}/photos/{n}", summary="One photo of an issue (staff within scope)")

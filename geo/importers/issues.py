@@ -4,9 +4,12 @@ Each row is an issue with a place (longitude/latitude or WKT), a time of report,
 (one of ``issue_categories``), and optionally its kind (即办件 …), channel, status, time of
 resolution, published answer, rating and reporter. The deadline follows the working-day
 limits of its kind; the grid and community come from the place (geo.importers.places).
-Rows whose 受理编号 is already stored are skipped, so a ledger can be imported again as it
-grows; a row without one gets a code derived from its time, category, text and place, so it
-is recognised too. One transaction: a bad row rejects the file and nothing is written.
+Rows whose 受理编号 is already stored for their community are skipped, so a ledger can be
+imported again as it grows (rows already stored are not updated); a row without one gets a
+code derived from its time, category, text and place, so it is recognised too. The ledger's
+number is kept as ``ledger_code``: every issue gets a random receipt code of its own, since a
+ledger's numbers can be guessed. A place in no community rejects the file. One transaction:
+a bad row rejects the file and nothing is written.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from geo.db.bulk import ewkb_hex
+from geo.db.queries.issues import WORKER_ROLES
 from geo.importers import columns as cols
 from geo.importers.common import Loaded, duplicates, load
 from geo.importers.geometry import POINT
@@ -27,7 +31,7 @@ from geo.importers.places import locate
 from geo.importers.result import ImportResult
 from geo.importers.store import audit_import, database_errors, fetch_pairs, stage
 from geo.importers.values import Row, choice, count, moment, phone
-from geo.issues.intake import ALPHABET
+from geo.issues.intake import ALPHABET, receipt_code
 from geo.issues.limits import Calendar
 from geo.settings import Settings, get_settings
 
@@ -72,12 +76,14 @@ class IssueRow:
 
 def _rating(row: Row) -> int | None:
     raw = row.raw("satisfaction")
-    value = RATINGS.get(str(raw).strip(), raw) if raw is not None else None
+    if raw is None or str(raw).strip() in ("", "nan"):
+        return None
+    value = RATINGS.get(str(raw).strip(), raw)
     try:
         n = count(value, row.label("satisfaction"))
     except ValueError:
         n = None
-    if n is not None and not 1 <= n <= 5:
+    if n is None or not 1 <= n <= 5:
         row.problems.error(row.at, f"{row.label('satisfaction')} {raw!r} is not 1–5 or "
                            f"{' / '.join(RATINGS)}")
         return None
@@ -146,7 +152,7 @@ def _derived_code(issue: IssueRow, loaded: Loaded, zone: dt.tzinfo) -> str:
     return f"MQ{issue.reported.astimezone(zone):%Y%m%d}-L{tail}"
 
 
-_STAGE = (("pos", "integer"), ("code", "text"), ("category", "text"), ("kind", "text"),
+_STAGE = (("pos", "integer"), ("ledger", "text"), ("code", "text"), ("category", "text"), ("kind", "text"),
           ("channel", "text"), ("status", "text"), ("description", "text"),
           ("reported_at", "timestamptz"), ("due_at", "timestamptz"),
           ("resolved_at", "timestamptz"), ("feedback", "text"), ("satisfaction", "smallint"),
@@ -154,20 +160,29 @@ _STAGE = (("pos", "integer"), ("code", "text"), ("category", "text"), ("kind", "
           ("community_code", "text"), ("spatial_community", "text"), ("grid_id", "integer"))
 
 _INSERT = """
-INSERT INTO resident_issues (receipt_code, category, kind, channel, status, description, geom,
-    grid_id, community_code, reported_at, assigned_at, due_at, resolved_at, feedback,
-    feedback_at, satisfaction, reporter_name, reporter_phone)
-SELECT code, category, kind, channel,
-       coalesce(status, CASE WHEN resolved_at IS NOT NULL THEN 'resolved'
-                             WHEN grid_id IS NOT NULL THEN 'assigned' ELSE 'received' END),
-       description, geom, grid_id, community_code, reported_at,
-       CASE WHEN grid_id IS NOT NULL THEN reported_at END, due_at, resolved_at, feedback,
-       CASE WHEN status IN ('feedback_published', 'closed') AND feedback IS NOT NULL
-            THEN resolved_at END,
-       satisfaction, reporter_name, reporter_phone
-FROM issue_stage ORDER BY pos
-ON CONFLICT (receipt_code) DO NOTHING
+INSERT INTO resident_issues (receipt_code, ledger_code, category, kind, channel, status, level,
+    description, geom, grid_id, community_code, reported_at, assigned_at, assignee_id, due_at,
+    resolved_at, feedback, feedback_at, satisfaction, reporter_name, reporter_phone)
+SELECT s.code, s.ledger, s.category, s.kind, s.channel, s.status,
+       CASE WHEN s.status = 'escalated' THEN 'community' ELSE 'grid' END,
+       s.description, s.geom, s.grid_id, s.community_code, s.reported_at,
+       CASE WHEN s.grid_id IS NOT NULL THEN s.reported_at END,
+       (SELECT r.person_id FROM role_assignments r
+        WHERE r.grid_id = s.grid_id AND r.role = ANY(%(roles)s)
+          AND r.valid_from <= %(today)s AND (r.valid_to IS NULL OR r.valid_to >= %(today)s)
+        ORDER BY array_position(%(roles)s, r.role), r.id LIMIT 1),
+       s.due_at, s.resolved_at, s.feedback,
+       CASE WHEN s.status IN ('feedback_published', 'closed') AND s.feedback IS NOT NULL
+            THEN s.resolved_at END,
+       s.satisfaction, s.reporter_name, s.reporter_phone
+FROM issue_stage s ORDER BY s.pos
+ON CONFLICT (community_code, ledger_code) WHERE ledger_code IS NOT NULL DO NOTHING
 RETURNING id, status, reported_at
+"""
+_DEFAULT_STATUS = """
+UPDATE issue_stage SET status = CASE WHEN resolved_at IS NOT NULL THEN 'resolved'
+                                     WHEN grid_id IS NOT NULL THEN 'assigned' ELSE 'received' END
+WHERE status IS NULL
 """
 
 
@@ -175,7 +190,7 @@ def _stage_rows(loaded: Loaded, issues: list[IssueRow], calendar: Calendar
                 ) -> list[tuple[object, ...]]:
     assert loaded.geoms is not None
     points = ewkb_hex([loaded.geoms[i.at] for i in issues])
-    return [(i.at, i.code, i.category,
+    return [(i.at, i.code, receipt_code(i.reported.astimezone(calendar.zone)), i.category,
              i.kind, i.channel, i.status, i.description, i.reported,
              calendar.due(i.reported, i.kind), i.resolved, i.feedback, i.satisfaction, i.name,
              i.phone, p, None, None, None) for i, p in zip(issues, points, strict=True)]
@@ -197,7 +212,13 @@ def import_issues(conn: psycopg.Connection, path: str | Path, *, crs: str = "wgs
         with database_errors(loaded.problems.source):
             stage(conn, "issue_stage", _STAGE, _stage_rows(loaded, issues, calendar))
             locate(conn, "issue_stage", loaded.problems, grid=True)
-            made = fetch_pairs(conn, _INSERT)
+            for (pos,) in fetch_pairs(conn, "SELECT pos FROM issue_stage "
+                                      "WHERE community_code IS NULL ORDER BY pos"):
+                loaded.problems.error(pos, "the place lies in no community of ours")
+            loaded.problems.check()
+            conn.execute(_DEFAULT_STATUS)
+            today = dt.datetime.now(calendar.zone).date()
+            made = conn.execute(_INSERT, {"roles": WORKER_ROLES, "today": today}).fetchall()
             with conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO issue_events (issue_id, at, actor, action, to_status, detail) "

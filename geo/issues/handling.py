@@ -18,7 +18,8 @@ from geo.access import in_scope
 from geo.auth import User
 from geo.db.queries import issues as q
 from geo.errors import Conflict, InvalidInput, NotFound
-from geo.issues.limits import DONE
+from geo.issues.limits import DONE, Calendar
+from geo.issues.photos import Photo
 from geo.issues.workflow import check
 
 DEPARTMENTS_MAX = 10
@@ -34,7 +35,7 @@ class Step:
     feedback: str | None = None  # publish: the public answer
 
 
-async def act(conn: AsyncConnection, user: User, issue_id: int, step: Step,
+async def act(conn: AsyncConnection, user: User, calendar: Calendar, issue_id: int, step: Step,
               now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     issue = await q.locked(conn, issue_id=issue_id)
@@ -44,7 +45,7 @@ async def act(conn: AsyncConnection, user: User, issue_id: int, step: Step,
     values: dict[str, Any] = {"status": action.target}
     detail: dict[str, Any] = {}
     if action.name in ("assign", "reassign"):
-        values.update(await _assignment(conn, user, step.grid, issue, now))
+        values.update(await _assignment(conn, user, step.grid, now, calendar))
         detail = {"grid": step.grid, "assignee_id": values["assignee_id"]}
     elif action.name == "start":
         values["started_at"] = now
@@ -61,7 +62,10 @@ async def act(conn: AsyncConnection, user: User, issue_id: int, step: Step,
     elif action.name == "close":
         values["closed_at"] = now
     elif action.name == "reopen":
-        values.update(resolved_at=None, closed_at=None, reopened=issue["reopened"] + 1)
+        # a fresh limit of its kind from now, and the old rating no longer stands
+        values.update(resolved_at=None, closed_at=None, reopened=issue["reopened"] + 1,
+                      due_at=calendar.due(now, issue["kind"]), satisfaction=None,
+                      rated_at=None, rating_comment=None)
     await q.update(conn, issue_id, values)
     await q.event(conn, issue_id, now, user.username, user.role, action.name, issue["status"],
                   action.target, (step.note or "").strip() or None, detail)
@@ -75,8 +79,8 @@ def _departments(names: list[str]) -> list[str]:
     return out
 
 
-async def _assignment(conn: AsyncConnection, user: User, code: str | None,
-                      issue: dict[str, Any], now: datetime) -> dict[str, Any]:
+async def _assignment(conn: AsyncConnection, user: User, code: str | None, now: datetime,
+                      calendar: Calendar) -> dict[str, Any]:
     if not code:
         raise InvalidInput("grid: name the grid (its 15-digit code) that takes the issue")
     found = await q.active_grid(conn, code)
@@ -86,7 +90,8 @@ async def _assignment(conn: AsyncConnection, user: User, code: str | None,
         raise NotFound(f"grid: {code} is outside your scope")
     grid_id, community = found
     return {"grid_id": grid_id, "community_code": community, "level": "grid",
-            "assignee_id": await q.worker(conn, grid_id), "assigned_at": now,
+            "assignee_id": await q.worker(conn, grid_id, calendar.today()),
+            "assigned_at": now,
             "route_candidates": None}
 
 
@@ -109,3 +114,20 @@ async def rate(conn: AsyncConnection, receipt: str, satisfaction: int, comment: 
     await q.event(conn, issue["id"], now, actor, role, "rate", issue["status"], issue["status"],
                   None, {"satisfaction": satisfaction})
     return {"receipt_code": receipt, "satisfaction": satisfaction, "rated_at": now}
+
+
+async def add_photos(conn: AsyncConnection, user: User, issue_id: int, photos: list[Photo],
+                     most: int, now: datetime | None = None) -> int:
+    """Photos added to an issue by staff (the row locked, so two uploads cannot pass the
+    limit together); an event records it. The number of photos it now has."""
+    now = now or datetime.now(UTC)
+    issue = await q.locked(conn, issue_id=issue_id)
+    if issue is None or not in_scope(user, issue["scope"]):
+        raise NotFound(f"issue {issue_id}: no such issue in your scope")
+    have = await q.photo_count(conn, issue_id)
+    if have + len(photos) > most:
+        raise InvalidInput(f"photos: the issue has {have}; at most {most} per issue")
+    await q.add_photos(conn, issue_id, photos)
+    await q.event(conn, issue_id, now, user.username, user.role, "photos", issue["status"],
+                  issue["status"], None, {"added": len(photos)})
+    return have + len(photos)

@@ -78,7 +78,11 @@ async def _place(conn: AsyncConnection, report: Report, near_m: float
     point = parse_geometry(report.geometry, report.crs, ("Point",))
     lon, lat = point.x, point.y
     found_grids = await q.candidates(conn, lon, lat, near_m)
-    community = None if any(c.inside for c in found_grids) else await q.community_at(conn, lon, lat)
+    community = None
+    if not any(c.inside for c in found_grids):
+        # in a gap or just outside the grids: its community, else the nearest grid's
+        community = await q.community_at(conn, lon, lat) or (
+            found_grids[0].community if found_grids else None)
     return lon, lat, route(found_grids, community)
 
 
@@ -91,10 +95,11 @@ async def take(conn: AsyncConnection, settings: Settings, report: Report, actor:
     if where.community is None and where.grid_id is None:
         raise InvalidInput("geometry: the place lies in no community of ours; pick a place "
                            "inside the city's communities")
-    assignee = await q.worker(conn, where.grid_id) if where.settled else None
+    calendar = Calendar.of(settings)
+    assignee = await q.worker(conn, where.grid_id, calendar.today()) if where.settled else None
     status = "assigned" if where.settled else "received"
-    due = Calendar.of(settings).due(now, report.kind)
-    code = receipt_code(now.astimezone(Calendar.of(settings).zone))
+    due = calendar.due(now, report.kind)
+    code = receipt_code(now.astimezone(calendar.zone))
     issue_id = await q.insert(conn, {
         "code": code, "category": report.category, "kind": report.kind,
         "channel": report.channel, "status": status, "description": report.description.strip(),

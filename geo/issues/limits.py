@@ -40,6 +40,12 @@ class Calendar:
                    frozenset(settings.issue_holidays), frozenset(settings.issue_workdays),
                    ZoneInfo(settings.timezone))
 
+    def today(self) -> date:
+        return datetime.now(self.zone).date()
+
+    def midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(), self.zone)
+
     def working(self, day: date) -> bool:
         if day in self.workdays:
             return True

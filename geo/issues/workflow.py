@@ -53,9 +53,11 @@ ACTIONS = {a.name: a for a in (
 
 
 def allowed_roles(action: Action, level: str, escalate_to: str | None = None) -> frozenset[str]:
+    """An action's roles, among those who handle the issue's level: once an issue sits with
+    the street, a community worker no longer reassigns, answers, closes or reopens it."""
     if action.name == "escalate":
         return ESCALATORS.get(escalate_to or "", frozenset())
-    return action.roles if action.roles is not None else HANDLERS[level]
+    return HANDLERS[level] if action.roles is None else action.roles & HANDLERS[level]
 
 
 def check(user: User, action_name: str, status: str, level: str, note: str | None = None,

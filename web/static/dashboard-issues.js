@@ -26,7 +26,14 @@
   }
 
   async function refresh(map, api, within, grids) {
-    const body = await api.get(`/issues/queue?within=${encodeURIComponent(within)}`);
+    let body;
+    try {
+      body = await api.get(`/issues/queue?within=${encodeURIComponent(within)}`);
+    } catch (err) {
+      if (err.status !== 403) throw err;
+      document.getElementById("queue").hidden = true;  // planners and analysts handle no issues
+      return "";
+    }
     state.features = body.features;
     state.grids = grids;
     const shown = body.features.map((f) => ({ ...f, properties: { ...f.properties, urgency: urgency(f.properties) } }));
@@ -99,7 +106,7 @@
       b.addEventListener("click", () => state.run(LABELS[step] || step, () => act(step)));
       return b;
     });
-    const extra = p.actions.map((s) => field(s, p)).find(Boolean);
+    const extra = [...new Set(p.actions.map((s) => (s === "reassign" ? "assign" : s)))].map((s) => field(s, p)).filter(Boolean);
     // The reporter's contact is personal data: read (and audited) only when asked for.
     const contact = el("button", { type: "button", class: "contact" }, "联系方式");
     contact.addEventListener("click", () => state.run("读取联系方式", async () => {
@@ -116,7 +123,7 @@
       contact,
       p.actions.length ? el("textarea", { name: "note", rows: 2, maxlength: 1000,
         placeholder: "办理说明（改派、上报、办结、重新办理必填；公示答复填写对外答复）", "aria-label": "办理说明" }) : null,
-      extra, el("div", { class: "buttons" }, buttons.length ? buttons : el("span", { class: "hint" }, "您无需处理此件。")));
+      ...extra, el("div", { class: "buttons" }, buttons.length ? buttons : el("span", { class: "hint" }, "您无需处理此件。")));
     document.getElementById("queue-detail").replaceChildren(form);
   }
 

@@ -7,7 +7,7 @@
   const api = "/api/v1";
   const $ = (id) => document.getElementById(id);
   const EMPTY = { type: "FeatureCollection", features: [] };
-  const state = { pick: null, limits: null, kinds: {}, statuses: {} };
+  const state = { pick: null, limits: null, taps: 0, zone: "Asia/Shanghai" };
   const ACTIONS = { report: "受理登记", route: "分派到网格", assign: "分派到网格", reassign: "改派",
     start: "开始办理", escalate: "上报协同处置", resolve: "办结", publish: "公示办理结果",
     close: "关闭", reopen: "重新办理", rate: "群众评价" };
@@ -18,10 +18,10 @@
     $("status").textContent = text;
     $("status").classList.toggle("error", Boolean(isError));
   }
-  const when = (iso) => new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+  const when = (iso) => new Date(iso).toLocaleString("zh-CN", { timeZone: state.zone, hour12: false });
   // A deadline is the end of a working day: its date, to 24:00.
   const until = (iso) => `${new Date(new Date(iso) - 1000).toLocaleDateString("zh-CN", {
-    timeZone: "Asia/Shanghai", year: "numeric", month: "long", day: "numeric", weekday: "short" })} 24:00 前`;
+    timeZone: state.zone, year: "numeric", month: "long", day: "numeric", weekday: "short" })} 24:00 前`;
 
   const map = new maplibregl.Map({
     container: "map",
@@ -45,15 +45,18 @@
   // -- the place -------------------------------------------------------------------------
   async function pick(lon, lat, label) {
     state.pick = null;
+    const tap = ++state.taps;  // only the latest tap's answer counts
     map.getSource("pick").setData({ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [lon, lat] } });
     $("place").classList.remove("chosen");
     $("place").textContent = "正在确认位置…";
     try {
       const r = await getJSON(`${api}/lookup?lon=${lon}&lat=${lat}`);
+      if (tap !== state.taps) return;
       state.pick = { lon, lat };
       $("place").textContent = `已选位置：${label ? label + " · " : ""}${r.community.name}${r.grid ? " · " + r.grid.name : ""}`;
       $("place").classList.add("chosen");
     } catch (err) {
+      if (tap !== state.taps) return;
       $("place").textContent = err.status === 404
         ? "这个位置不在我们服务的社区范围内，请换一个地点。"
         : `无法确认位置：${err.message}`;
@@ -82,17 +85,33 @@
   }
 
   // -- the report ------------------------------------------------------------------------
-  function photosProblem() {
-    const files = [...$("photos").files];
+  function photosProblem(files) {
     if (files.length > state.limits.photos_max) return `最多上传 ${state.limits.photos_max} 张照片`;
     const big = files.find((f) => f.size > state.limits.photo_max_kb * 1024);
     return big ? `照片“${big.name}”超过 ${Math.round(state.limits.photo_max_kb / 1024)} MB` : null;
   }
 
+  // Phone photos are often several MB: shrink them here (the server keeps at most 2048 px
+  // anyway), so they upload quickly and stay under the limit.
+  async function shrunk(file) {
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type) || !window.createImageBitmap) return file;
+    try {
+      const img = await createImageBitmap(file, { imageOrientation: "from-image" });
+      const scale = Math.min(1, 2048 / Math.max(img.width, img.height));
+      if (scale === 1 && file.size < 1.5 * 1024 * 1024) return file;
+      const canvas = Object.assign(document.createElement("canvas"),
+        { width: Math.round(img.width * scale), height: Math.round(img.height * scale) });
+      canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", 0.85));
+      return blob ? new File([blob], file.name.replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg" }) : file;
+    } catch (err) { return file; }
+  }
+
   async function submit() {
     if (!state.pick) { setStatus("请先在地图上点选问题所在位置。", true); return; }
     if (!$("description").value.trim()) { setStatus("请写几句话说明问题。", true); $("description").focus(); return; }
-    const problem = photosProblem();
+    const files = await Promise.all([...$("photos").files].map(shrunk));
+    const problem = photosProblem(files);
     if (problem) { setStatus(problem, true); return; }
     const form = new FormData();
     form.set("category", $("category").value);
@@ -100,7 +119,7 @@
     form.set("lon", state.pick.lon);
     form.set("lat", state.pick.lat);
     ["reporter_name", "reporter_phone"].forEach((k) => { if ($(k).value.trim()) form.set(k, $(k).value.trim()); });
-    [...$("photos").files].forEach((f) => form.append("photos", f));
+    files.forEach((f) => form.append("photos", f));
     $("submit").disabled = true;
     setStatus("正在提交…");
     try {
@@ -122,7 +141,7 @@
     $("receipt").replaceChildren(el("div", { class: "card" },
       el("h2", {}, "已受理，请保存受理编号"), el("p", { class: "code", id: "receipt-code" }, code),
       el("p", {}, `办理时限：${until(body.due_at)}`),
-      el("p", { class: "muted" }, body.needs_routing ? "位置靠近网格边界，社区将尽快确认负责的网格。" : "已分派给所在网格的网格员。"),
+      el("p", { class: "muted" }, body.needs_routing ? "位置靠近网格边界，社区将尽快确认负责的网格。" : "已分派到所在网格，网格员将尽快办理。"),
       link));
     $("receipt").hidden = false;
     document.body.dataset.receipt = code;
@@ -197,6 +216,7 @@
   async function start() {
     const [limits, districts] = await Promise.all([getJSON(`${api}/issues/categories`), getJSON(`${api}/areas?level=district`)]);
     state.limits = limits;
+    state.zone = limits.timezone || state.zone;
     $("category").replaceChildren(...limits.categories.map((c) => el("option", { value: c }, c)));
     $("photo-note").textContent = `最多 ${limits.photos_max} 张，每张不超过 ${Math.round(limits.photo_max_kb / 1024)} MB。`;
     const district = districts.find((d) => d.children > 0);
@@ -220,7 +240,10 @@
   $("search").addEventListener("submit", (e) => { e.preventDefault(); search($("q").value); });
   $("report").addEventListener("submit", (e) => { e.preventDefault(); submit(); });
   $("lookup").addEventListener("submit", (e) => { e.preventDefault(); follow($("code").value); });
-  $("photos").addEventListener("change", () => { const p = photosProblem(); if (p) setStatus(p, true); });
+  $("photos").addEventListener("change", () => {
+    const files = [...$("photos").files];
+    if (files.length > state.limits.photos_max) setStatus(`最多上传 ${state.limits.photos_max} 张照片`, true);
+  });
   $("locate").addEventListener("click", () => {
     if (!navigator.geolocation) { setStatus("此浏览器不支持定位，请点一下地图。", true); return; }
     navigator.geolocation.getCurrentPosition((pos) => pick(pos.coords.longitude, pos.coords.latitude, "您的位置"),

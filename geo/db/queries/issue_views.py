@@ -36,7 +36,7 @@ SELECT i.category, i.kind, g.name AS grid_name, i.reported_at, i.resolved_at,
        i.feedback, i.satisfaction
 {_FROM}
 WHERE i.community_code = %(community)s AND i.status IN ('feedback_published', 'closed')
-  AND i.feedback IS NOT NULL
+  AND i.feedback IS NOT NULL AND i.reported_at >= %(since)s
 ORDER BY i.feedback_at DESC NULLS LAST, i.id DESC LIMIT %(limit)s
 """
 BOARD_TOTALS = """

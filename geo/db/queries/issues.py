@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -41,7 +41,7 @@ WHERE g.code = %s AND l.theme = 'unified' AND l.status = 'active'
 WORKER = """
 SELECT r.person_id FROM role_assignments r
 WHERE r.grid_id = %s AND r.role = ANY(%s)
-  AND r.valid_from <= current_date AND (r.valid_to IS NULL OR r.valid_to >= current_date)
+  AND r.valid_from <= %s AND (r.valid_to IS NULL OR r.valid_to >= %s)
 ORDER BY array_position(%s, r.role), r.id LIMIT 1
 """
 INSERT = f"""
@@ -96,10 +96,12 @@ async def active_grid(conn: AsyncConnection, code: str) -> tuple[int, str] | Non
     return await cur.fetchone()
 
 
-async def worker(conn: AsyncConnection, grid_id: int | None) -> int | None:
+async def worker(conn: AsyncConnection, grid_id: int | None, today: date) -> int | None:
+    """The grid's full-time worker, else its first part-time one, else its leader, on the
+    day ``today`` (local)."""
     if grid_id is None:
         return None
-    cur = await conn.execute(WORKER, (grid_id, WORKER_ROLES, WORKER_ROLES))
+    cur = await conn.execute(WORKER, (grid_id, WORKER_ROLES, today, today, WORKER_ROLES))
     row = await cur.fetchone()
     return row[0] if row else None
 

@@ -3,7 +3,8 @@ answer and rating, its history, its photos.
 
 - ``resident_issues``: ``level`` (grid / community / street: who handles it now) and the
   ``departments`` named for 协同处置; ``assignee_id`` (the grid worker it was routed to);
-  ``route_candidates`` (a report near a grid edge: the grids it may belong to, kept until
+  ``ledger_code`` (an imported ledger's number for the row); ``route_candidates`` (a report
+  near a grid edge: the grids it may belong to, kept until
   a person chooses; NULL once settled); ``started_at``, ``feedback`` / ``feedback_at`` (the
   published answer, 公示反馈), ``rating_comment`` / ``rated_at``, ``reopened``.
 - ``issue_events``: every transition with who (user name and role) and when; the public
@@ -35,7 +36,12 @@ ALTER TABLE resident_issues
     ADD COLUMN feedback_at timestamptz,
     ADD COLUMN rating_comment text,
     ADD COLUMN rated_at timestamptz,
-    ADD COLUMN reopened smallint NOT NULL DEFAULT 0;
+    ADD COLUMN reopened smallint NOT NULL DEFAULT 0,
+    ADD COLUMN ledger_code text;
+-- an imported ledger's own numbering (or a code derived from the row): re-imports skip it;
+-- numbers repeat across communities, and never serve as a receipt code (which is random)
+CREATE UNIQUE INDEX resident_issues_ledger_uid ON resident_issues (community_code, ledger_code)
+    WHERE ledger_code IS NOT NULL;
 CREATE INDEX resident_issues_open_due_idx ON resident_issues (due_at)
     WHERE status IN ('received', 'assigned', 'in_progress', 'escalated');
 CREATE INDEX resident_issues_unrouted_idx ON resident_issues (id)
@@ -75,7 +81,7 @@ ALTER TABLE resident_issues
     DROP COLUMN level, DROP COLUMN departments, DROP COLUMN assignee_id,
     DROP COLUMN route_candidates, DROP COLUMN started_at, DROP COLUMN feedback,
     DROP COLUMN feedback_at, DROP COLUMN rating_comment, DROP COLUMN rated_at,
-    DROP COLUMN reopened;
+    DROP COLUMN reopened, DROP COLUMN ledger_code;
 """
 
 
