@@ -5,6 +5,7 @@ rejecting the file with nothing written, the command line."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,9 @@ import openpyxl
 import psycopg
 import pytest
 
+from geo.db import migrate
 from geo.importers.issues import import_issues
+from tests.conftest import drop, fresh_database
 from tests.importer_files import (
     C_NW,
     C_SW,
@@ -126,7 +129,18 @@ def test_a_place_in_no_community_rejects_the_ledger(district, tmp_path):
                                                                       path)
 
 
-def test_the_command_line(db_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def scratch_url() -> Iterator[str]:
+    """A database of the test's own: the command line commits, and the shared bare database
+    must stay bare for the other importer tests."""
+    url = fresh_database("_issuecli")
+    migrate.upgrade(url)
+    yield url
+    drop(url)
+
+
+def test_the_command_line(scratch_url: str, tmp_path: Path) -> None:
+    db_url = scratch_url
     with psycopg.connect(db_url, autocommit=True) as conn:
         load_district(conn, tmp_path)
     path = ledger(tmp_path / "ledger.xlsx", GOOD[:1])
