@@ -17,6 +17,7 @@ PERSONAL_ROLES = frozenset({"admin", "street_leader", "community_worker", "grid_
 STAFF = frozenset({"admin", "planner", "street_leader", "community_worker", "grid_worker",
                    "analyst"})
 ANYONE = STAFF | {None}
+COMMUNITY_STAFF = frozenset({"admin", "street_leader", "community_worker"})
 
 PERMISSIONS: dict[str, dict[str, frozenset[str | None]]] = {
     "people": {"read": PERSONAL_ROLES, "write": PERSONAL_ROLES},
@@ -41,6 +42,14 @@ PERMISSIONS: dict[str, dict[str, frozenset[str | None]]] = {
     "heatmap": {"read": STAFF, "write": frozenset()},
     # the 15-minute service circle: walking times, coverage, isochrones, siting proposals
     "circle": {"read": STAFF, "write": frozenset()},
+    # 共建共治: units, their registrations, posts, projects and alliances are public records
+    # of organisations; who claimed what, duty records and duty posts name party members
+    **{key: {"read": ANYONE, "write": COMMUNITY_STAFF}
+       for key in ("units", "unit_registrations", "service_posts", "projects", "honours",
+                   "alliances", "alliance_members")},
+    "claims": {"read": STAFF, "write": COMMUNITY_STAFF},
+    "duty_records": {"read": PERSONAL_ROLES, "write": COMMUNITY_STAFF},
+    "duty_posts": {"read": PERSONAL_ROLES, "write": PERSONAL_ROLES},
 }
 
 

@@ -42,6 +42,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category("school", "学校", "public", None),
     Category("hospital", "医院", "public", None),
     Category("points_exchange", "积分兑换站", "party", None),
+    Category("volunteer_station", "志愿服务站", "party", None),
 )
 
 BY_CODE = {c.code: c for c in CATEGORIES}

@@ -22,7 +22,7 @@ from geo.privacy import suppress_count
 
 Counts = Mapping[str, float | None]
 LEVELS = {"grid": 0, "community": 12, "street": 9}  # level → length of its area code
-PEOPLE = ("residents", "volunteers", "party_members", "in_service")
+PEOPLE = ("residents", "volunteers", "party_members", "in_service", "member_registrations")
 SUMMED = ("grids", "grids_with_worker", "grids_with_org", "base_grids", "base_in_range",
           "buildings", "buildings_with_head", "households", "residents", "grid_workers",
           "volunteers", "party_members", "in_service", "issues_open", "issues_overdue",
@@ -81,6 +81,25 @@ INDICATORS: dict[str, Indicator] = {i.key: i for i in (
               0.952, source="95.2% of 民情 resolved (seed 002)"),
     Indicator("satisfaction", "群众满意率", _ratio("satisfied", "rated"), 0.90,
               source="share of rated issues rated 4 or 5"),
+    # 共建共治: facts of communities and streets (geo.coverage_co), unknown for a grid
+    Indicator("unit_registrations", "单位双报到(每社区)",
+              _ratio("unit_registrations", "communities"), None,
+              source="seed 003: 412 member units in 43 communities"),
+    Indicator("member_registrations", "在职党员报到(每社区)",
+              _ratio("member_registrations", "communities"), None,
+              source="seeds 000, 001: in-service members registered at home"),
+    Indicator("posts_claimed", "服务岗位认领率", _ratio("posts_claimed", "posts_offered"), 1.0,
+              source="认领服务岗位: every post offered is taken"),
+    Indicator("committee_duty", "兼职委员履职率", _ratio("seats_meeting", "seats"), 1.0,
+              source="seed 003: 1+1+N each quarter (a meeting, a project led, N matters)"),
+    Indicator("site_area", "阵地面积达标率", _ratio("sites_standard", "communities"), 1.0,
+              source="seed 002: every community's site ≥ 400 m² (settings)"),
+    Indicator("site_area_500", "阵地≥500㎡社区占比", _ratio("sites_500", "communities"), 0.55,
+              source="seed 001: 55% of communities"),
+    Indicator("site_area_1000", "阵地≥1000㎡社区占比", _ratio("sites_1000", "communities"), 0.22,
+              source="seed 001: 22% of communities"),
+    Indicator("site_off_hours", "阵地错时服务率", _ratio("sites_off_hours", "communities"), 1.0,
+              source="seed 002: 错时服务 evenings and weekends"),
 )}
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from geo import coverage
+from geo import coverage, coverage_co
 from geo.access import narrowed, role_of
 from geo.auth import User
 from geo.db.queries import coverage as q
@@ -40,9 +40,14 @@ async def coverage_collection(conn: AsyncConnection, user: User | None, settings
     grids = [(r, coverage.grid_counts(r, settings.household_min, settings.household_max))
              for r in rows]
     role, k, targets = role_of(user), settings.k_anonymity, settings.coverage_targets
+    today = date.today()
+    by_code = coverage_co.facts(*await q.co_facts(conn, where, today,
+                                                 coverage_co.last_quarter(today)),
+                                settings.site_area_min_m2, settings.committee_matters_min)
     features = []
     if level == "grid":
         for r, c in grids:
+            c.update(dict.fromkeys(coverage_co.FACTS))  # communities' facts: not a grid's
             features.append(_feature(r["code"], r["name"], level, r["geometry"], c,
                                      coverage.judged(c, indicators, targets, role, k), role, k))
     else:
@@ -51,6 +56,7 @@ async def coverage_collection(conn: AsyncConnection, user: User | None, settings
             if not area["code"].startswith(where):
                 continue  # a street that only contains the asked community is not shown
             c = coverage.total(c for r, c in grids if r["community_code"][:n] == area["code"])
+            c.update(coverage_co.under(by_code, area["code"]))
             features.append(_feature(area["code"], area["name"], level, area["geometry"], c,
                                      coverage.judged(c, indicators, targets, role, k), role, k))
     return {"type": "FeatureCollection", "level": level, "within": where or None,

@@ -121,6 +121,7 @@ FACILITIES = Resource(
         Field("opening_hours", str, max_length=200),
         Field("off_hours_service", bool, filter=True),
         Field("floor_area_m2", float),
+        Field("service_windows", "json"),
         Field("community_code", str, filter=True, max_length=12),
     ),
     scope_sql="t.community_code", geometry="point", locate=True,
@@ -182,5 +183,9 @@ ALLOWED_GAPS = Resource(
     ),
     scope_sql="t.community_code", geometry="polygons", locate=True, label="允许空白")
 
+# 共建共治's resources use the types above, so they are described after them.
+from geo.resources_co import CO_RESOURCES  # noqa: E402
+
 RESOURCES: dict[str, Resource] = {r.name: r for r in (PEOPLE, ROLES, BUILDINGS, FACILITIES,
-                                                      ISSUES, PARTY_ORGS, ALLOWED_GAPS)}
+                                                      ISSUES, PARTY_ORGS, ALLOWED_GAPS,
+                                                      *CO_RESOURCES)}

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         "name, for the service circle's ?profile= (the default profile is walk_speed_kmh).")
     merge_workers_max: int = Field(default=8, ge=1, description="多网合一: a unified grid with "
                                    "more grid workers proposed than this is flagged.")
+    site_area_min_m2: float = Field(default=400.0, gt=0, description="共建共治: the floor area "
+                                    "a community's 党群服务中心 should reach (seed 002: 400 m²).")
+    committee_matters_min: int = Field(default=1, ge=0, description="共建共治: the N of a "
+                                       "兼职委员's 1+1+N duty list (matters helped per quarter).")
     issue_categories: list[str] = Field(
         default_factory=lambda: ["环境卫生", "治安", "邻里纠纷", "水电气暖", "物业", "设施维修",
                                  "困难帮扶", "其他"],

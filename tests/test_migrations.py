@@ -13,7 +13,9 @@ from tests.conftest import drop, fresh_database
 
 TABLES = {"areas", "grid_layers", "grids", "compounds", "buildings", "people", "role_assignments",
           "party_orgs", "co_units", "unit_registrations", "facility_categories", "facilities",
-          "resident_issues", "walk_nodes", "walk_edges", "users", "audit_log"}
+          "resident_issues", "walk_nodes", "walk_edges", "users", "audit_log", "issue_events",
+          "issue_photos", "service_posts", "projects", "claims", "duty_records", "duty_posts",
+          "honours", "alliances", "alliance_members"}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,7 @@ def test_every_geometry_column_is_4326_and_indexed(db_url: str) -> None:
             "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_am m ON m.oid = i.relam "
             "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey) "
             "WHERE m.amname = 'gist'")}
-    assert len(cols) == 18  # every geometry column of the schema (and the lookup view)
+    assert len(cols) == 19  # every geometry column of the schema (and the lookup view)
     for table, column, srid in cols:
         # WGS84 everywhere; the Web Mercator copies for tiles say so in their name
         assert srid == (3857 if column.endswith("_3857") else 4326), (table, column)

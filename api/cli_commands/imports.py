@@ -1,4 +1,5 @@
-"""``gridgov import areas | grids | buildings | facilities | people | roles | issues PATH``.
+"""``gridgov import areas | grids | buildings | facilities | people | roles | issues |
+co-building PATH``.
 
 Each import is one transaction: a bad file prints every problem found (row or feature and
 what is wrong) and writes nothing; a good one is written with its audit row (actor
@@ -139,3 +140,17 @@ def issues(path: Path = PATH, crs: str = CRS, encoding: str | None = ENCODING,
     from geo.importers.issues import import_issues
 
     _run(import_issues, path, crs=crs, encoding=encoding, sheet=sheet)
+
+
+@app.command("co-building")
+@friendly
+def co_building(path: Path = PATH,
+                kind: str | None = typer.Option(None, "--kind", help="Only this sheet (units, "
+                                                "registrations, posts, projects, claims, seats, "
+                                                "alliances, members, sites); required for CSV."),
+                encoding: str | None = ENCODING) -> None:
+    """共建共治 workbook: 共建单位, 双报到, 服务岗位, 帮扶项目, 认领, 兼职委员 (with 1+1+N records),
+    区域党建联盟, 联盟成员, 阵地 (area, opening hours, service windows)."""
+    from geo.importers.co_building import import_co_building
+
+    _run(import_co_building, path, kind=kind, encoding=encoding)

@@ -10,6 +10,7 @@ from shapely.geometry import Polygon
 
 from geo.demo import names
 from geo.demo.lattice import bilinear
+from geo.hours import off_hours
 
 if TYPE_CHECKING:
     from geo.demo.city import City
@@ -109,11 +110,12 @@ def _compound_name(rng: np.random.Generator, used: set[str]) -> str:
     raise RuntimeError("ran out of compound names")
 
 
-# category, count at scale 1, opening hours, floor area range (m²) or None
+# category, count at scale 1, opening hours (OpenStreetMap opening_hours syntax, see
+# geo.hours), floor area range (m²) or None
 FACILITY_PLAN: list[tuple[str, int, str, tuple[int, int] | None]] = [
-    ("party_service_center", 28, "周一至周五 08:30-18:00；周六日 09:00-17:00", (400, 1500)),
-    ("discussion_room", 40, "每周三 19:00-21:00", (30, 80)),
-    ("new_sector_station", 40, "00:00-24:00", (40, 120)),
+    ("party_service_center", 28, "Mo-Fr 08:30-17:30", (400, 1500)),
+    ("discussion_room", 40, "We 19:00-21:00", (30, 80)),
+    ("new_sector_station", 40, "24/7", (40, 120)),
     ("points_exchange", 34, "09:00-21:00", None),
     ("convenience_store", 150, "07:00-23:00", None),
     ("market", 15, "06:00-19:00", (800, 4000)),
@@ -127,10 +129,10 @@ FACILITY_PLAN: list[tuple[str, int, str, tuple[int, int] | None]] = [
     ("repair", 15, "08:00-19:00", None),
     ("clinic", 22, "08:00-17:30", (150, 600)),
     ("elderly_care", 18, "08:00-18:00", (200, 900)),
-    ("kindergarten", 30, "07:30-17:30", (800, 3000)),
+    ("kindergarten", 30, "Mo-Fr 07:30-17:30", (800, 3000)),
     ("fitness", 16, "06:00-22:00", None),
-    ("school", 10, "07:30-17:30", None),
-    ("hospital", 3, "00:00-24:00", None),
+    ("school", 10, "Mo-Fr 07:30-17:30", None),
+    ("hospital", 3, "24/7", None),
 ]
 LABEL = {"party_service_center": "党群服务中心", "discussion_room": "小区说事室",
          "new_sector_station": "新兴领域党建驿站", "points_exchange": "积分兑换站",
@@ -179,12 +181,21 @@ def _add(city: City, rng: np.random.Generator, cat: str, block: int, name: str,
     plan = {p[0]: p for p in FACILITY_PLAN}[cat]
     area_range = plan[3]
     area = float(rng.integers(*area_range)) if area_range else None
-    off_hours = cat == "party_service_center" and rng.random() < 0.6
-    hours = plan[2] + ("；错时服务 工作日 18:00-21:00" if off_hours else "")
+    hours = _centre_hours(plan[2], rng.random()) if cat == "party_service_center" else plan[2]
     row = city.road_names[1][int(city.lattice.ij[block][1]) % len(city.road_names[1])]
     addr = f"{row}{int(rng.integers(1, 400))}号"
     phone = f"0856-52{int(rng.integers(0, 100000)):05d}"
     same = city.facility_names.get(name, 0)
     city.facility_names[name] = same + 1
     city.facilities.append(Facility(cat, name + (f"（{same + 1}店）" if same else ""), addr, phone,
-                                    hours, off_hours, area, point, block))
+                                    hours, off_hours(hours), area, point, block))
+
+
+def _centre_hours(weekdays: str, draw: float) -> str:
+    """A 党群服务中心's hours from one random draw (one, as before, so the rest of the city
+    stays the same for a seed): 错时服务 evenings for 60 %, Saturday mornings for half of
+    those and half of the rest, weekday office hours only for the last 20 %. In OSM syntax
+    the evening joins the weekday rule: a second "; Mo-Fr …" rule would replace the day
+    hours instead of adding to them."""
+    evening, saturday = draw < 0.6, 0.3 <= draw < 0.8
+    return weekdays + (",18:00-21:00" if evening else "") + ("; Sa 09:00-12:00" if saturday else "")

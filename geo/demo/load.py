@@ -19,9 +19,10 @@ from geo.db.audit import record
 from geo.db.bulk import copy_rows, ewkb_hex
 from geo.db.refresh import refresh_active_grids
 from geo.demo.city import City, build_city
+from geo.demo.co_building import write_co_building
 from geo.demo.db import as_multi, fix_sequence, next_ids, to_wgs
 from geo.demo.people import DEMO_END, build_roster
-from geo.demo.write_roster import write_roster
+from geo.demo.write_roster import unit_ids_of, write_roster
 from geo.errors import InvalidInput
 from geo.h3cells import TABLES, fill
 
@@ -72,6 +73,9 @@ def load_demo(conn: psycopg.Connection, seed: int = SEED, scale: int = 1, progre
         _write_network(conn, city)
         say("writing people, roles, party organisations and issues")
         write_roster(conn, city, roster, grid_ids, bld_ids)
+        say("writing co-building units' posts, duties, alliances and sites")
+        write_co_building(conn, np.random.default_rng(seed + 1), roster.registrations,
+                          unit_ids_of(conn, roster))
         _write_totals(conn)
         say("H3 cells of buildings and issues")
         for table in TABLES:

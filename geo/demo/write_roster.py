@@ -18,9 +18,11 @@ def write_roster(conn: psycopg.Connection, city: City, r: Roster, grid_ids: np.n
     copy_rows(conn, "co_units", ["id", "name", "kind", "joint_meeting_member"],
               [(int(i), n, k, True) for i, (n, k) in zip(unit_ids, r.units, strict=True)])
     fix_sequence(conn, "co_units")
-    copy_rows(conn, "unit_registrations", ["unit_id", "community_code", "registered_on",
-                                           "service_posts", "projects"],
-              [(int(unit_ids[u]), c, d, posts, proj) for u, c, d, posts, proj in r.registrations])
+    copy_rows(conn, "unit_registrations",
+              ["unit_id", "community_code", "registered_on"],
+              [(int(unit_ids[u]), c, d) for u, c, d, _posts, _proj in r.registrations])
+    conn.execute("UPDATE co_units u SET community_code = (SELECT min(r.community_code) "
+                 "FROM unit_registrations r WHERE r.unit_id = u.id)")
     pids = next_ids(conn, "people", len(r.people))
     copy_rows(conn, "people", ["id", "name", "phone", "gender", "birth_year", "home_building_id",
                                "home_unit", "party_status"],
@@ -96,3 +98,9 @@ def _events(ids: np.ndarray, issues: list[tuple]) -> list[tuple]:
         out += [(int(oid), at, "demo", action, before, after)
                 for at, action, before, after in steps if at is not None]
     return out
+
+
+def unit_ids_of(conn: psycopg.Connection, r: Roster) -> np.ndarray:
+    """The database ids of the roster's units, in the roster's order (names are unique)."""
+    ids: dict[str, int] = dict(conn.execute("SELECT name, id FROM co_units").fetchall())
+    return np.array([ids[name] for name, _kind in r.units])

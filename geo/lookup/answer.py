@@ -7,15 +7,19 @@ points at a time (``lookup_many``; ``geo.lookup.batch`` gathers concurrent reque
 point by the district's cell indexes (``geo.lookup.cells``) when they are built and can say,
 the rest with one call of the STRtrees per question for all of them. An
 answer is JSON text, joined from pieces encoded once: the grid's and the building's cards
-(``geo.lookup.cards``), the centre's fixed members and the route's edges.
+(``geo.lookup.cards``), the centre's fixed members and the route's edges. Whether the centre
+is open is asked at the request's time on the sites' clock (``Settings.timezone``) of its
+hours parsed once (``geo.hours``); when it is closed, the district's nearest open centre is
+named too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +27,7 @@ import pyproj
 import shapely
 from pydantic_core import to_json
 
+from geo import hours
 from geo.errors import NotFound
 from geo.lookup.cache import District, LookupCache
 from geo.lookup.index import NONE, Centre, City, Frame, Geoms, Grid, Network
@@ -31,6 +36,7 @@ from geo.settings import Settings
 
 _GEOD = pyproj.Geod(ellps="WGS84")
 Answer = bytes | NotFound  # the answer's JSON text
+_STATE = {True: b"true", False: b"false", None: b"null"}
 
 
 def straight_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -38,31 +44,52 @@ def straight_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return float(_GEOD.inv(lon1, lat1, lon2, lat2)[2])
 
 
-def _centre_json(c: Centre, lon: float, lat: float, walk_m: float | None,
-                 route: bytes | None, speed_kmh: float) -> bytes:
+def nearest_open(network: Network, lon: float, lat: float, local: datetime) -> bytes:
+    """The centre of the district open at ``local`` (naive local time) nearest in a straight
+    line, as JSON (its fixed members and ``straight_m``); ``null`` when none is open."""
+    found = network.open_centres(local)
+    n = len(found.centres)
+    if not n:
+        return b"null"
+    metres = _GEOD.inv(np.full(n, lon), np.full(n, lat), found.lons, found.lats)[2]
+    k = int(np.argmin(metres))  # the first of equals: the centres are in key order
+    return b"".join((b"{", found.centres[k].json, b',"straight_m":',
+                     to_json(round(float(metres[k]), 1)), b"}"))
+
+
+def _centre_json(network: Network, c: Centre, lon: float, lat: float, walk_m: float | None,
+                 route: bytes | None, speed_kmh: float, local: datetime) -> bytes:
     minutes = None if walk_m is None else round(walk_m / (speed_kmh * 1000.0 / 60.0), 1)
     numbers = to_json({"straight_m": round(straight_m(lon, lat, c.site.lon, c.site.lat), 1),
                        "walk_m": None if walk_m is None else round(walk_m, 1),
                        "walk_minutes": minutes})
+    is_open = c.open_at(local)
     return b"".join((b"{", c.json, b",", numbers[1:-1], b',"route":',
                      b"null" if route is None else
-                     b'{"type":"LineString","coordinates":' + route + b"}", b"}"))
+                     b'{"type":"LineString","coordinates":' + route + b"}",
+                     b',"open_now":', _STATE[is_open], b',"nearest_open":',
+                     nearest_open(network, lon, lat, local) if is_open is False else b"null",
+                     b"}"))
 
 
 def service_centre(network: Network, snap: Snap | None, lon: float, lat: float,
-                   speed_kmh: float) -> bytes:
+                   speed_kmh: float, local: datetime | None = None) -> bytes:
     """The centre nearest along the network, as JSON; the straight-line nearest when there is
-    no network (or the point's part of it reaches no centre); ``null`` without centres."""
+    no network (or the point's part of it reaches no centre); ``null`` without centres.
+    ``open_now`` and, when it is closed, ``nearest_open`` are at ``local``: the request's
+    time, naive, in the settings' time zone (None: now in Asia/Shanghai)."""
+    if local is None:
+        local = datetime.now(hours.DEFAULT_ZONE).replace(tzinfo=None)
     if network.network is not None and snap is not None:
         walk = network.network.nearest(snap, lon, lat)
         if walk is not None:
-            return _centre_json(network.centres[walk.site.key], lon, lat, walk.distance_m,
-                                walk.route_json, speed_kmh)
+            return _centre_json(network, network.centres[walk.site.key], lon, lat,
+                                walk.distance_m, walk.route_json, speed_kmh, local)
     if not network.centres:
         return b"null"
     nearest = min(network.centres.values(),
                   key=lambda c: (straight_m(lon, lat, c.site.lon, c.site.lat), c.site.key))
-    return _centre_json(nearest, lon, lat, None, None, speed_kmh)
+    return _centre_json(network, nearest, lon, lat, None, None, speed_kmh, local)
 
 
 _FAR = b'"near_boundary":false,"boundary_distance_m":null,"neighbours":[]'
@@ -91,7 +118,7 @@ class _Points(NamedTuple):
 
 def _answer(district: District, settings: Settings, lon: float, lat: float, row: int,
             community: str, near: list[tuple[Grid, float]], building: int, snap: Snap | None,
-            today: date) -> bytes:
+            today: date, local: datetime) -> bytes:
     """One answer's JSON, joined mostly from ``Cards``: ``row`` is the grid covering the point
     (or NONE), ``building`` the footprint (or NONE), ``snap`` where it meets the network."""
     cards = district.cards
@@ -100,12 +127,12 @@ def _answer(district: District, settings: Settings, lon: float, lat: float, row:
         cards.place(row, community, today),
         b',"building":', b"null" if building == NONE else cards.building(building, today),
         b',"service_centre":', service_centre(district.network, snap, lon, lat,
-                                               settings.walk_speed_kmh),
+                                               settings.walk_speed_kmh, local),
         b",", _near_json(district, near, today), b"}"))
 
 
 def _in_district(district: District, settings: Settings, pts: _Points, hits: list[int],
-                 communities: list[str], today: date) -> list[bytes]:
+                 communities: list[str], today: date, local: datetime) -> list[bytes]:
     """The answers (JSON) for points whose community lies in ``district`` (``hits``: the row
     of the grid covering each point, or NONE): one shapely call per question for all of
     them, then one answer each."""
@@ -119,12 +146,12 @@ def _in_district(district: District, settings: Settings, pts: _Points, hits: lis
         grid = None if row == NONE else grids.grids[row]
         community = grid.community_code if grid and grid.community_code else communities[k]
         out.append(_answer(district, settings, lon, lat, row, community, near[k], inside[k],
-                           snaps[k], today))
+                           snaps[k], today, local))
     return out
 
 
 def _by_cells(district: District, settings: Settings, code: str, lon: float, lat: float,
-              today: date) -> bytes | None:
+              today: date, local: datetime) -> bytes | None:
     """The answer from the district's cell indexes (``geo.lookup.cells``), in plain Python;
     None when they cannot give it (the point then takes the path above), or when the grid
     covering the point belongs to a community of another district."""
@@ -143,16 +170,18 @@ def _by_cells(district: District, settings: Settings, code: str, lon: float, lat
         return None
     return _answer(district, settings, lon, lat, row, community,
                    [(grids[r], d) for r, d in near], building_cells.at(lon, lat),
-                   edge_cells.snap(lon, lat), today)
+                   edge_cells.snap(lon, lat), today, local)
 
 
 class _Batch:
     """The points of one call of ``lookup_many`` and the answers found so far."""
 
-    def __init__(self, points: Sequence[tuple[float, float]]) -> None:
+    def __init__(self, points: Sequence[tuple[float, float]], zone: ZoneInfo) -> None:
         self.points = points
         self.out: list[Answer | None] = [None] * len(points)
         self.today = date.today()
+        # the request's time on the sites' clock (naive, as opening hours are read)
+        self.local = datetime.now(zone).replace(tzinfo=None)
 
     @cached_property
     def coords(self) -> npt.NDArray[np.float64]:
@@ -165,7 +194,8 @@ class _Batch:
         rest = []
         for i in members:
             lon, lat = self.points[i]
-            found = _by_cells(district, settings, code, float(lon), float(lat), self.today)
+            found = _by_cells(district, settings, code, float(lon), float(lat), self.today,
+                              self.local)
             if found is None:
                 rest.append(i)
             else:
@@ -180,7 +210,8 @@ class _Batch:
 
     def answer(self, district: District, settings: Settings, members: list[int],
                pts: _Points, hits: list[int], communities: list[str]) -> None:
-        answers = _in_district(district, settings, pts, hits, communities, self.today)
+        answers = _in_district(district, settings, pts, hits, communities, self.today,
+                               self.local)
         for i, answer in zip(members, answers, strict=True):
             self.out[i] = answer
 
@@ -201,7 +232,7 @@ async def lookup_many(cache: LookupCache, settings: Settings,
     grid covering it names its community. The others (no grid there, or a grid of another
     district) ask the city which community covers them, then that community's district."""
     city = await cache.city()
-    batch = _Batch(points)
+    batch = _Batch(points, ZoneInfo(settings.timezone))
     guesses = _group([city.district_at(x, y) for x, y in points])
     unsure = guesses.pop(None, [])
     for code, members in guesses.items():

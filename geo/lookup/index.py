@@ -22,16 +22,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
+from opening_hours import OpeningHours
 from pydantic_core import to_json
 from shapely import STRtree
 
+from geo import hours as site_hours
 from geo.db.queries.lookup import HEAD_ROLE
 from geo.network import Edges, Site, Snap, WalkNetwork
 from geo.privacy import mask_phone
@@ -388,6 +390,29 @@ class Centre:
     name: str
     address: str | None
     opening_hours: str | None
+    # parsed once here (OSM, or Chinese as an importer stored it); None: missing or unreadable
+    schedule: OpeningHours | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "schedule", site_hours.readable(self.opening_hours))
+
+    def open_at(self, local: datetime) -> bool | None:
+        """Open (True), closed (False) or not known (None) at a naive local time."""
+        if self.schedule is None:
+            return None
+        try:
+            return site_hours.state(self.schedule, local)
+        except Exception:  # a library failure on one odd text must not fail the lookup
+            return None
+
+    def changes_after(self, local: datetime) -> datetime | None:
+        """When its state next changes (naive local time); None: never, or not known."""
+        if self.schedule is None:
+            return None
+        try:
+            return self.schedule.next_change(local)
+        except Exception:  # as above
+            return None
 
     @cached_property
     def json(self) -> bytes:
@@ -397,6 +422,19 @@ class Centre:
                         "lat": self.site.lat})[1:-1]
 
 
+@dataclass(frozen=True)
+class OpenCentres:
+    """The centres open from ``since`` until ``until`` (naive local times; ``until`` is the
+    first moment any centre opens or closes), by key, with their coordinates as arrays for
+    one distance call."""
+
+    since: datetime
+    until: datetime
+    centres: list[Centre]
+    lons: npt.NDArray[np.float64]
+    lats: npt.NDArray[np.float64]
+
+
 @dataclass
 class Network:
     """A district's walk network, its centres and the nearest centre of every node."""
@@ -404,6 +442,22 @@ class Network:
     snapper: EdgeSnapper
     centres: dict[int, Centre]
     network: WalkNetwork | None  # None: the district has no walk edges
+    _open: OpenCentres | None = field(default=None, repr=False)
+
+    def open_centres(self, local: datetime) -> OpenCentres:
+        """The centres open at ``local``. Worked out again only when one of them opens or
+        closes (or the clock is set back): in between, a lookup pays one comparison."""
+        found = self._open
+        if found is not None and found.since <= local < found.until:
+            return found
+        ordered = sorted(self.centres.values(), key=lambda c: c.site.key)
+        opened = [c for c in ordered if c.open_at(local) is True]
+        changes = [t for c in ordered if (t := c.changes_after(local)) is not None and t > local]
+        found = OpenCentres(local, min(changes, default=datetime.max), opened,
+                            np.array([c.site.lon for c in opened], dtype=np.float64),
+                            np.array([c.site.lat for c in opened], dtype=np.float64))
+        self._open = found  # one assignment: a concurrent reader sees the old or the new
+        return found
 
     @classmethod
     def build(cls, edges: Edges, centres: Sequence[tuple[Any, ...]], frame: Frame) -> Network:

@@ -99,6 +99,18 @@
       el("li", {}, el("span", { class: "role" }, c.role_zh), el("span", { class: "name" }, c.name), phone(c))));
   }
 
+  // open_now: true / false / null (hours missing or unreadable: say nothing); when the
+  // nearest centre is closed, the nearest one open now (straight line), if any
+  function openNow(c) {
+    if (c.open_now === true) return el("p", { class: "open-now" }, el("strong", {}, "现在开放"));
+    if (c.open_now !== false) return null;
+    const o = c.nearest_open;
+    return [el("p", { class: "open-now" }, el("strong", {}, "现在未开放")),
+      o ? el("p", {}, `现在开放的最近中心：${o.name}（直线约 ${Math.round(o.straight_m)} 米）`,
+        o.address ? el("span", { class: "muted" }, ` · ${o.address}`) : null)
+        : el("p", { class: "muted" }, "附近的党群服务中心现在都未开放。")];
+  }
+
   function centreCard(c) {
     if (!c) return null;
     const walk = c.walk_m === null
@@ -107,7 +119,8 @@
     return el("div", { class: "centre" }, el("h3", {}, "最近的党群服务中心"),
       el("p", {}, el("strong", {}, c.name)), c.address ? el("p", {}, c.address) : null, walk,
       c.walk_m !== null ? el("p", { class: "muted" }, `直线距离约 ${Math.round(c.straight_m)} 米`) : null,
-      c.opening_hours ? el("p", { class: "muted" }, `开放时间：${c.opening_hours}`) : null);
+      c.opening_hours ? el("p", { class: "muted" }, `开放时间：${c.opening_hours}`) : null,
+      openNow(c));
   }
 
   function buildingCard(b) {

@@ -118,3 +118,49 @@ async def grids(conn: AsyncConnection, within: str, geometry: bool = True
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(GRIDS, {"within": within + "%", "geometry": geometry})
         return await cur.fetchall()
+
+
+# 共建共治 facts per area code (communities; committee seats also at streets): registrations,
+# posts offered and claimed, seats and their duty records of one quarter, the largest site.
+CO_FACTS = """
+WITH c AS (SELECT code FROM areas WHERE level = 'community' AND code LIKE %(within)s),
+u AS (SELECT community_code AS code, count(*) AS n FROM unit_registrations GROUP BY 1),
+m AS (SELECT r.area_code AS code, count(DISTINCT r.person_id) AS n
+      FROM role_assignments r JOIN people p ON p.id = r.person_id
+      WHERE r.role = 'party_member' AND r.unit_id IS NOT NULL AND p.party_status = 'in_service'
+        AND r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to >= %(day)s)
+      GROUP BY 1),
+s AS (SELECT sp.community_code AS code, sum(sp.slots) AS offered,
+             sum(least(sp.slots, (SELECT count(*) FROM claims k WHERE k.post_id = sp.id)))
+                 AS claimed
+      FROM service_posts sp GROUP BY 1),
+f AS (SELECT community_code AS code, max(floor_area_m2) AS area,
+             array_agg(opening_hours ORDER BY id) FILTER (WHERE opening_hours IS NOT NULL)
+                 AS hours
+      FROM facilities WHERE category = 'party_service_center' GROUP BY 1)
+SELECT c.code, true AS community, coalesce(u.n, 0) AS unit_registrations,
+       coalesce(m.n, 0) AS member_registrations, coalesce(s.offered, 0) AS posts_offered,
+       coalesce(s.claimed, 0) AS posts_claimed, f.area AS site_area, f.hours AS site_hours
+FROM c LEFT JOIN u ON u.code = c.code LEFT JOIN m ON m.code = c.code
+LEFT JOIN s ON s.code = c.code LEFT JOIN f ON f.code = c.code
+ORDER BY c.code
+"""
+SEATS = """
+SELECT r.area_code AS code, r.id, d.meetings, d.projects_led, d.matters
+FROM role_assignments r LEFT JOIN duty_records d ON d.seat_id = r.id AND d.quarter = %(quarter)s
+WHERE r.role = 'committee_member' AND r.area_code LIKE %(within)s
+  AND r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to >= %(day)s)
+ORDER BY r.id
+"""
+
+
+async def co_facts(conn: AsyncConnection, within: str, day: date, quarter: str
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The communities' 共建共治 facts and the committee seats (with ``quarter``'s record)
+    of an area (code prefix: a street's communities and its own seats)."""
+    params = {"within": within + "%", "day": day, "quarter": quarter}
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(CO_FACTS, params)
+        communities = await cur.fetchall()
+        await cur.execute(SEATS, params)
+        return communities, await cur.fetchall()
