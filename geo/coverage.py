@@ -47,6 +47,7 @@ class Indicator:
     target: float | None  # None: shown for information, never judged
     at_most: bool = False  # the target is a ceiling (workload), not a floor
     source: str = ""
+    grid: bool = True  # False: a fact of communities and streets, not shown for grids
 
     def judge(self, value: float | None, target: float | None) -> bool | None:
         if value is None or target is None:
@@ -84,22 +85,22 @@ INDICATORS: dict[str, Indicator] = {i.key: i for i in (
     # 共建共治: facts of communities and streets (geo.coverage_co), unknown for a grid
     Indicator("unit_registrations", "单位双报到(每社区)",
               _ratio("unit_registrations", "communities"), None,
-              source="seed 003: 412 member units in 43 communities"),
+              source="seed 003: 412 member units in 43 communities", grid=False),
     Indicator("member_registrations", "在职党员报到(每社区)",
               _ratio("member_registrations", "communities"), None,
-              source="seeds 000, 001: in-service members registered at home"),
+              source="seeds 000, 001: in-service members registered at home", grid=False),
     Indicator("posts_claimed", "服务岗位认领率", _ratio("posts_claimed", "posts_offered"), 1.0,
-              source="认领服务岗位: every post offered is taken"),
+              source="认领服务岗位: every post offered is taken", grid=False),
     Indicator("committee_duty", "兼职委员履职率", _ratio("seats_meeting", "seats"), 1.0,
-              source="seed 003: 1+1+N each quarter (a meeting, a project led, N matters)"),
+              source="seed 003: 1+1+N each quarter (a meeting, a project led, N matters)", grid=False),
     Indicator("site_area", "阵地面积达标率", _ratio("sites_standard", "communities"), 1.0,
-              source="seed 002: every community's site ≥ 400 m² (settings)"),
+              source="seed 002: every community's site ≥ 400 m² (settings)", grid=False),
     Indicator("site_area_500", "阵地≥500㎡社区占比", _ratio("sites_500", "communities"), 0.55,
-              source="seed 001: 55% of communities"),
+              source="seed 001: 55% of communities", grid=False),
     Indicator("site_area_1000", "阵地≥1000㎡社区占比", _ratio("sites_1000", "communities"), 0.22,
-              source="seed 001: 22% of communities"),
+              source="seed 001: 22% of communities", grid=False),
     Indicator("site_off_hours", "阵地错时服务率", _ratio("sites_off_hours", "communities"), 1.0,
-              source="seed 002: 错时服务 evenings and weekends"),
+              source="seed 002: 错时服务 evenings and weekends", grid=False),
 )}
 
 

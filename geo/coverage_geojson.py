@@ -36,6 +36,8 @@ async def coverage_collection(conn: AsyncConnection, user: User | None, settings
     """The FeatureCollection; without ``geometry`` the features' geometries are null (the
     vector tiles take the outlines from the database themselves)."""
     where = narrowed(user, within)
+    if level == "grid":  # communities' facts (共建共治) say nothing of one grid
+        indicators = [i for i in indicators if i.grid]
     rows = await q.grid_counts(conn, where, date.today(), geometry)
     grids = [(r, coverage.grid_counts(r, settings.household_min, settings.household_max))
              for r in rows]
@@ -47,7 +49,6 @@ async def coverage_collection(conn: AsyncConnection, user: User | None, settings
     features = []
     if level == "grid":
         for r, c in grids:
-            c.update(dict.fromkeys(coverage_co.FACTS))  # communities' facts: not a grid's
             features.append(_feature(r["code"], r["name"], level, r["geometry"], c,
                                      coverage.judged(c, indicators, targets, role, k), role, k))
     else:

@@ -24,6 +24,7 @@ def write_co_building(conn: psycopg.Connection, rng: np.random.Generator,
     _posts_and_projects(conn, rng, registrations, unit_ids)
     _duty_records(conn, rng)
     _duty_posts_and_honours(conn, rng)
+    _unit_places(conn)
     _alliances(conn, rng)
     _sites(conn, rng)
 
@@ -101,6 +102,13 @@ def _duty_posts_and_honours(conn: psycopg.Connection, rng: np.random.Generator) 
               WHERE p.party_status IS NOT NULL AND b.community_code IS NOT NULL
               GROUP BY b.id, b.community_code) ranked
         WHERE rank <= 2""")
+
+
+def _unit_places(conn: psycopg.Connection) -> None:
+    """Each unit at a point of its community (seeded: the same city every time)."""
+    conn.execute("""
+        UPDATE co_units u SET geom = ST_GeometryN(ST_GeneratePoints(a.geom, 1, u.id), 1)
+        FROM areas a WHERE a.code = u.community_code""")
 
 
 def _alliances(conn: psycopg.Connection, rng: np.random.Generator) -> None:
