@@ -64,4 +64,6 @@ async def coverage_collection(conn: AsyncConnection, user: User | None, settings
             "targets": {i.key: targets.get(i.key, i.target) for i in indicators},
             "indicators": {i.key: {"name_zh": i.name_zh, "at_most": i.at_most,
                                    "source": i.source} for i in indicators},
+            "standards": {"site_area_min_m2": settings.site_area_min_m2,
+                          "committee_matters_min": settings.committee_matters_min},
             "summary": coverage.summary(features, indicators), "features": features}

@@ -71,6 +71,7 @@
           "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 14, 12, 18, 40],
           "heatmap-opacity": ["interpolate", ["linear"], ["zoom"], 14, 0, 15, 0.8] } });
       window.circleLayer.setup(map);
+      window.dashCo.setup(map);
       map.on("click", "coverage-fill", (e) => onGrid(e.features[0].properties.code));
       map.on("mouseenter", "coverage-fill", () => { map.getCanvas().style.cursor = "pointer"; });
       map.on("mouseleave", "coverage-fill", () => { map.getCanvas().style.cursor = ""; });
@@ -101,15 +102,17 @@
   // Which of the page's layers shows: "coverage", "circle" or a heat-map layer.
   function mode(view, layer) {
     const coverage = layer === "coverage";
-    const heat = !coverage && layer !== "circle";
+    const heat = !coverage && layer !== "circle" && layer !== "co";
     view.map.setLayoutProperty("coverage-fill", "visibility", coverage ? "visible" : "none");
     view.map.setPaintProperty("coverage-line", "line-opacity", coverage ? 1 : 0.6);
     view.map.setLayoutProperty("heat-fill", "visibility", heat ? "visible" : "none");
     if (!heat) view.map.setLayoutProperty("issues-kernel", "visibility", "none");
     window.circleLayer.visible(view.map, layer === "circle");
+    window.dashCo.visible(view.map, layer === "co");
     // the city's grids, coloured by households underneath, fade behind the buildings' minutes
     if (view.map.getLayer("grids-fill")) {
-      view.map.setPaintProperty("grids-fill", "fill-opacity", layer === "circle" ? 0.1 : 0.45);
+      view.map.setPaintProperty("grids-fill", "fill-opacity",
+        layer === "circle" || layer === "co" ? 0.1 : 0.45);
     }
   }
 

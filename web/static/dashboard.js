@@ -67,6 +67,7 @@
     $("time").hidden = state.layer !== "issues";
     $("circle-opts").hidden = state.layer !== "circle";
     if (state.layer === "circle") return circle();
+    if (state.layer === "co") return co();
     if (state.layer === "coverage") {
       const info = state.coverage.indicators[key];
       const note = c.target === null ? "无目标：按四分位着色" : `目标 ${c.most ? "≤" : "≥"} ${dm.fmt(c.target)}；红框：未达标`;
@@ -107,6 +108,15 @@
     panel.legend(`${category.name_zh}：步行分钟（目标 ${category.minutes} 分钟）`, got.legend,
       window.circleLayer.note(state.view.map, got, category));
     return `${category.name_zh}：圈外 ${got.gaps.buildings_outside} 栋楼`;
+  }
+
+  // 共建共治: sites by the standards, units, duty posts; the communities' table.
+  async function co() {
+    const got = await window.dashCo.show(state.view.map, api, state.street);
+    state.co = got;
+    panel.legend("共建共治", got.legend, `${got.sites} 个党群服务中心，${got.units} 个共建单位`
+      + (got.duty === null ? "" : `，${got.duty} 个党员责任岗`));
+    return `共建共治：${got.sites} 个阵地，${got.units} 个共建单位`;
   }
 
   async function isochrone(e) {
