@@ -22,7 +22,8 @@ from geo.privacy import suppress_count
 
 Counts = Mapping[str, float | None]
 LEVELS = {"grid": 0, "community": 12, "street": 9}  # level → length of its area code
-PEOPLE = ("residents", "volunteers", "party_members", "in_service", "member_registrations")
+PEOPLE = ("residents", "volunteers", "party_members", "in_service", "member_registrations",
+          "seats", "seats_meeting")
 SUMMED = ("grids", "grids_with_worker", "grids_with_org", "base_grids", "base_in_range",
           "buildings", "buildings_with_head", "households", "residents", "grid_workers",
           "volunteers", "party_members", "in_service", "issues_open", "issues_overdue",

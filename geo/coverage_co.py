@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from geo.hours import off_hours
+from geo.errors import InvalidInput
+from geo.hours import off_hours, to_osm
 
 FACTS = ("communities", "unit_registrations", "member_registrations", "posts_offered",
          "posts_claimed", "seats", "seats_meeting", "sites_standard", "sites_500", "sites_1000",
@@ -24,12 +25,14 @@ def last_quarter(day: date) -> str:
 
 
 def _opens_off_hours(hours: list[str] | None) -> bool:
+    """Whether one of a community's sites opens outside working hours; hours stored in
+    Chinese are translated, unreadable ones count as not shown to be open then."""
     for text in hours or []:
         try:
-            if off_hours(text):
+            if off_hours(to_osm(text)):
                 return True
-        except ValueError:
-            continue  # unreadable hours count as not shown to be open off hours
+        except InvalidInput:
+            continue
     return False
 
 

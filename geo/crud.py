@@ -172,7 +172,10 @@ def parsed(f: Field, value: Any, where: str) -> Any:
     """The stored value of user text for fields with a ``parse`` hook (category names …)."""
     if f.parse is None:
         return value
-    stored = f.parse(str(value))
+    try:
+        stored = f.parse(str(value))
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
     if stored is None:
         raise InvalidInput(f"{where}: unknown {f.name} {value!r}")
     return stored
@@ -187,6 +190,8 @@ def _checked(res: Resource, values: dict[str, Any], creating: bool) -> dict[str,
         if f.choices and value is not None and value not in f.choices:
             raise InvalidInput(f"body.{name}: {value!r} is not one of {', '.join(f.choices)}")
         out[name] = parsed(f, value, f"body.{name}") if value is not None else None
+    if res.derive is not None:
+        out = res.derive(out)
     if creating:
         out = {**res.defaults, **out}
         missing = [f.name for f in res.fields if f.required and out.get(f.name) in (None, "")]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geo.categories import resolve
+from geo.hours import off_hours, to_osm
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Resource:
     label: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
     creatable: bool = True  # False: created elsewhere (民情 through geo.issues.intake)
+    # values worked out from others on every write (a site's 错时服务 from its hours)
+    derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -58,6 +61,14 @@ ROLE_CHOICES = ("grid_worker_full", "grid_worker_part", "grid_leader", "building
                 "committee_member", "community_instructor", "community_secretary",
                 "grid_assistant")
 GRID_JOIN = "LEFT JOIN grids g ON g.id = t.grid_id"
+
+
+def _site_hours(values: dict[str, Any]) -> dict[str, Any]:
+    """Hours are kept in OpenStreetMap syntax (Chinese forms translated on the way in), and
+    错时服务 follows from them, never from a flag that could contradict them."""
+    if values.get("opening_hours"):
+        return {**values, "off_hours_service": off_hours(values["opening_hours"])}
+    return values
 
 PEOPLE = Resource(
     "people", "people", (
@@ -118,7 +129,7 @@ FACILITIES = Resource(
         Field("name", str, required=True, max_length=100),
         Field("address", str, max_length=200),
         Field("phone", str, max_length=30),
-        Field("opening_hours", str, max_length=200),
+        Field("opening_hours", str, max_length=200, parse=to_osm),
         Field("off_hours_service", bool, filter=True),
         Field("floor_area_m2", float),
         Field("service_windows", "json"),
@@ -129,7 +140,7 @@ FACILITIES = Resource(
                              "WHERE c.code = t.category)"),
            ("service_group", "(SELECT c.service_group FROM facility_categories c "
                              "WHERE c.code = t.category)")),
-    label="设施")
+    derive=_site_hours, label="设施")
 
 ISSUES = Resource(
     "issues", "resident_issues", (

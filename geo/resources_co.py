@@ -102,9 +102,7 @@ DUTY_POSTS = Resource(
         Field("valid_to", "date"),
     ),
     scope_sql="coalesce(g.code, t.community_code)", joins=GRID_JOIN, geometry="point",
-    locate=True, personal=True,
-    extra=(("person_name", "(SELECT p.name FROM people p WHERE p.id = t.person_id)"),),
-    label="党员责任岗")
+    locate=True, personal=True, label="党员责任岗")
 
 HONOUR_LIST = Resource(
     "honours", "honours", (

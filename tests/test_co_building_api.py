@@ -95,3 +95,40 @@ def test_member_registrations_are_suppressed_for_small_groups(live_server: str,
                      params={"level": "community", "within": "520602"}).json()
     counts = [f["properties"]["counts"]["member_registrations"] for f in body["features"]]
     assert counts and all(c is None or c == 0 or c >= 5 for c in counts)
+
+
+def test_a_sites_hours_are_read_and_its_off_hours_follow(live_server: str, accounts: Accounts,
+                                                         demo_url: str) -> None:
+    worker = auth(accounts, "street_leader")
+    with psycopg.connect(demo_url, autocommit=True) as db:
+        site = db.execute("SELECT id, opening_hours, off_hours_service, community_code FROM "
+                          "facilities WHERE category = 'party_service_center' AND community_code "
+                          "LIKE %s ORDER BY id LIMIT 1",
+                          (accounts["street_leader"]["scope"] + "%",)).fetchone()
+    assert site is not None
+    community = site[3]
+    url = f"{live_server}/api/v1/facilities/{site[0]}"
+    try:
+        r = httpx.patch(url, headers=worker, json={"opening_hours": "周一至周五 8:30-17:30"})
+        assert r.status_code == 200, r.text
+        props = r.json()["properties"]
+        assert (props["opening_hours"], props["off_hours_service"]) == ("Mo-Fr 08:30-17:30",
+                                                                       False)
+        r = httpx.patch(url, headers=worker, json={
+            "opening_hours": "周一至周五 8:30-17:30；工作日 18:00-21:00", "off_hours_service": False})
+        assert r.json()["properties"]["off_hours_service"] is True  # the hours say so
+        bad = httpx.patch(url, headers=worker, json={"opening_hours": "看心情"})
+        assert bad.status_code == 422 and "body.opening_hours" in bad.text
+        # hours stored in Chinese by an older import still count, and never break coverage
+        with psycopg.connect(demo_url, autocommit=True) as db:
+            db.execute("UPDATE facilities SET opening_hours = '周六 9:00-12:00' WHERE id = %s",
+                       (site[0],))
+        cov = httpx.get(f"{live_server}/api/v1/coverage", headers=worker,
+                        params={"level": "community", "within": community,
+                                "indicator": "site_off_hours"})
+        assert cov.status_code == 200, cov.text
+        assert cov.json()["features"][0]["properties"]["counts"]["sites_off_hours"] == 1
+    finally:
+        with psycopg.connect(demo_url, autocommit=True) as db:
+            db.execute("UPDATE facilities SET opening_hours = %s, off_hours_service = %s "
+                       "WHERE id = %s", (site[1], site[2], site[0]))

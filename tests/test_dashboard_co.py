@@ -53,10 +53,13 @@ def test_the_co_building_layer(live_server: str, accounts: Accounts, role: str) 
         page.wait_for_selector("#co-table", timeout=60_000)
         page.wait_for_function("() => !document.body.dataset.busy", timeout=60_000)
         names = page.eval_on_selector_all("#co-table tbody td.name", "tds => tds.map(t => t.textContent)")
-        assert names == [f["properties"]["name"] for f in cov["features"]]
+        assert names == [f["properties"]["name"] for f in cov["features"]] + ["街道合计"]
         shares = page.eval_on_selector_all("#co-table tbody tr td:nth-child(4)",
                                            "tds => tds.map(t => t.textContent)")
-        expected = [f["properties"]["indicators"]["posts_claimed"]["value"] for f in cov["features"]]
+        whole = _api(live_server, who, "/coverage", level="street", within=street,
+                     indicator="posts_claimed")["features"][0]
+        expected = [f["properties"]["indicators"]["posts_claimed"]["value"]
+                    for f in [*cov["features"], whole]]
         assert shares == ["—" if v is None else f"{round(v * 1000) / 10:g}%" for v in expected]
         page.evaluate("() => gridgovDash.map.fitBounds(gridgovDash.map.getBounds())")
         page.wait_for_timeout(500)

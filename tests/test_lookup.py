@@ -20,7 +20,8 @@ from shapely.geometry import LineString, Point
 
 from geo.crs import from_metric, from_wgs84, metric_epsg, to_metric
 from geo.lookup import service_centre, straight_m
-from geo.lookup.index import Frame, Network
+from geo.lookup.centres import Network
+from geo.lookup.index import Frame
 from geo.network import Edges, Site, Snap, WalkNetwork
 from geo.privacy import mask_phone
 from geo.settings import Settings

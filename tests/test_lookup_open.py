@@ -17,7 +17,8 @@ import pytest
 from opening_hours import OpeningHours, State
 
 from geo.lookup import service_centre
-from geo.lookup.index import Frame, Network
+from geo.lookup.centres import Network
+from geo.lookup.index import Frame
 from geo.network import Edges
 from geo.settings import Settings
 from tests.conftest import serve

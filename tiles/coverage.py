@@ -20,7 +20,7 @@ from geo import coverage
 from tiles.registry import BUFFER, TILE_EXTENT
 from tiles.sql import TileAddress
 
-TOPICS = ("areas", "grids", "buildings", "people", "issues")
+TOPICS = ("areas", "grids", "buildings", "people", "issues", "network")  # network: sites
 LAYER = "coverage"
 
 _GRIDS = ("grids g JOIN grid_layers l ON l.id = g.layer_id AND l.theme = 'unified' "

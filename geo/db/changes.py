@@ -17,12 +17,15 @@ import psycopg
 
 CHANNEL = "gridgov_changes"
 TOPICS = ("areas", "grids", "people", "buildings", "network", "issues")
-# The tables whose triggers send each topic (migrations 0004 and 0005).
+# The tables whose triggers send each topic (migrations 0004, 0005 and 0013).
 TABLE_TOPICS = {
     "areas": "areas", "grids": "grids", "grid_layers": "grids", "people": "people",
     "role_assignments": "people", "party_orgs": "people", "buildings": "buildings",
     "compounds": "buildings", "walk_edges": "network", "facilities": "network",
     "facility_categories": "network", "resident_issues": "issues",
+    **{t: "people" for t in ("co_units", "unit_registrations", "service_posts", "projects",
+                             "claims", "duty_records", "duty_posts", "honours", "alliances",
+                             "alliance_members")},
 }
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,8 @@ import shapely
 
 from geo import categories
 from geo.db.bulk import ewkb_hex
+from geo.errors import InvalidInput
+from geo.hours import off_hours, to_osm
 from geo.importers import columns as cols
 from geo.importers.common import Loaded, duplicates, load
 from geo.importers.geometry import POINT, POLYGONAL
@@ -64,10 +66,16 @@ def _check_row(row: Row, known: Categories, communities: Communities) -> Facilit
         community, why = communities.resolve(community)
         if why:
             row.problems.error(row.at, why)
+    hours = row.get("opening_hours")
+    if hours is not None:
+        try:
+            hours = to_osm(hours)
+        except InvalidInput as exc:
+            row.problems.error(row.at, f"{row.label('opening_hours')}: {exc}")
     if category is None or name is None:
         return None
     return FacilityRow(row.at, category, name, row.get("address"), row.get("phone"),
-                       row.get("opening_hours"), area, community, row.get("source_id"))
+                       hours, area, community, row.get("source_id"))
 
 
 def _check(loaded: Loaded, conn: psycopg.Connection, progress: bool) -> list[FacilityRow]:
@@ -94,19 +102,21 @@ def _point(loaded: Loaded, at: int) -> shapely.Geometry:
 
 
 _STAGE = (("pos", "integer"), ("category", "text"), ("name", "text"), ("address", "text"),
-          ("phone", "text"), ("opening_hours", "text"), ("floor_area_m2", "numeric"),
+          ("phone", "text"), ("opening_hours", "text"), ("off_hours", "boolean"),
+          ("floor_area_m2", "numeric"),
           ("community_code", "text"), ("spatial_community", "text"), ("geom", "geometry"),
           ("source_id", "text"))
 
 _INSERT = """
-INSERT INTO facilities (category, name, address, phone, opening_hours, floor_area_m2,
-                        community_code, geom, source, source_id)
-SELECT category, name, address, phone, opening_hours, floor_area_m2, community_code, geom,
-       %s, source_id
+INSERT INTO facilities (category, name, address, phone, opening_hours, off_hours_service,
+                        floor_area_m2, community_code, geom, source, source_id)
+SELECT category, name, address, phone, opening_hours, coalesce(off_hours, false),
+       floor_area_m2, community_code, geom, %s, source_id
 FROM facility_stage ORDER BY pos
 ON CONFLICT (source, source_id) WHERE source_id IS NOT NULL DO UPDATE SET
     category = EXCLUDED.category, name = EXCLUDED.name, address = EXCLUDED.address,
     phone = EXCLUDED.phone, opening_hours = EXCLUDED.opening_hours,
+    off_hours_service = EXCLUDED.off_hours_service,
     floor_area_m2 = EXCLUDED.floor_area_m2, community_code = EXCLUDED.community_code,
     geom = EXCLUDED.geom
 RETURNING (xmax = 0)
@@ -115,7 +125,8 @@ RETURNING (xmax = 0)
 
 def _stage_rows(loaded: Loaded, facilities: list[FacilityRow]) -> list[tuple[object, ...]]:
     points = ewkb_hex([_point(loaded, f.at) for f in facilities])
-    return [(f.at, f.category, f.name, f.address, f.phone, f.opening_hours, f.floor_area_m2,
+    return [(f.at, f.category, f.name, f.address, f.phone, f.opening_hours,
+             off_hours(f.opening_hours) if f.opening_hours else None, f.floor_area_m2,
              f.community, None, p, f.source_id) for f, p in zip(facilities, points, strict=True)]
 
 

@@ -30,7 +30,8 @@ from pydantic_core import to_json
 from geo import hours
 from geo.errors import NotFound
 from geo.lookup.cache import District, LookupCache
-from geo.lookup.index import NONE, Centre, City, Frame, Geoms, Grid, Network
+from geo.lookup.centres import Centre, Network
+from geo.lookup.index import NONE, City, Frame, Geoms, Grid
 from geo.network import Snap
 from geo.settings import Settings
 

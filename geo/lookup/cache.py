@@ -34,7 +34,8 @@ from geo.db.queries import lookup as q
 from geo.db.queries import network as nq
 from geo.lookup.cards import Cards
 from geo.lookup.cells import BuildingCells, EdgeCells, GridCells
-from geo.lookup.index import Box, Buildings, City, Frame, Grids, Network, People
+from geo.lookup.centres import Network
+from geo.lookup.index import Box, Buildings, City, Frame, Grids, People
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -37,21 +37,23 @@
 
   async function show(map, api, street) {
     const within = encodeURIComponent(street.code);
-    const [sites, units, duty, cov] = await Promise.all([
+    const [sites, units, duty, cov, total] = await Promise.all([
       api.get(`/facilities?category=party_service_center&within=${within}`),
       api.get(`/units?within=${within}`),
       api.get(`/duty-posts?within=${within}`).catch((err) => (err.status === 403 ? null : Promise.reject(err))),
-      api.get(`/coverage?level=community&within=${within}&indicator=${KEYS.join(",")}`)]);
+      api.get(`/coverage?level=community&within=${within}&indicator=${KEYS.join(",")}`),
+      api.get(`/coverage?level=street&within=${within}&indicator=${KEYS.join(",")}`)]);
     const standard = cov.standards.site_area_min_m2;
     sites.features.forEach((f) => {
       const p = f.properties;
       p.meets = Number((p.floor_area_m2 || 0) >= standard) + Number(Boolean(p.off_hours_service));
     });
     map.getSource("co-sites").setData(sites);
-    map.getSource("co-units").setData({ ...units, features: units.features.filter((f) => f.geometry) });
+    const placed = units.features.filter((f) => f.geometry);
+    map.getSource("co-units").setData({ ...units, features: placed });
     map.getSource("co-duty").setData(duty || EMPTY);
-    table(cov);
-    return { sites: sites.features.length, units: units.features.length, standard,
+    table(cov, total.features[0]);
+    return { sites: sites.features.length, units: placed.length, standard,
       duty: duty ? duty.features.length : null,
       legend: [[COLOURS[2], `阵地：面积 ≥ ${standard} ㎡ 且错时服务`], [COLOURS[1], "阵地：达到其一"],
         [COLOURS[0], "阵地：都未达到"], ["#6a3d9a", "共建单位"], ...(duty ? [["#c2185b", "党员责任岗"]] : [])] };
@@ -63,10 +65,13 @@
     return el("td", { class: `num ${j.pass === false ? "bad" : j.pass ? "good" : ""}` }, v);
   };
 
-  function table(cov) {
+  // the communities, then the street as a whole (its own 兼职委员 included)
+  function table(cov, street) {
     const head = el("tr", {}, el("th", {}, "社区"), KEYS.map((k) => el("th", { class: "num", title: cov.indicators[k].name_zh }, SHORT[k])));
-    const rows = cov.features.map((f) => el("tr", { "data-code": f.id }, el("td", { class: "name" }, f.properties.name),
-      KEYS.map((k) => cell(f.properties.indicators[k]))));
+    const row = (f, name, cls) => el("tr", { "data-code": f.id, class: cls }, el("td", { class: "name" }, name),
+      KEYS.map((k) => cell(f.properties.indicators[k])));
+    const rows = cov.features.map((f) => row(f, f.properties.name, ""));
+    if (street) rows.push(row(street, "街道合计", "total"));
     const box = document.getElementById("co");
     box.replaceChildren(el("h2", {}, `共建共治：${cov.features.length} 个社区`),
       el("table", { class: "list", id: "co-table" }, el("thead", {}, head), el("tbody", {}, rows)),

@@ -8,7 +8,7 @@ count when they are current on the day asked about. Nothing personal leaves: onl
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -149,16 +149,21 @@ SEATS = """
 SELECT r.area_code AS code, r.id, d.meetings, d.projects_led, d.matters
 FROM role_assignments r LEFT JOIN duty_records d ON d.seat_id = r.id AND d.quarter = %(quarter)s
 WHERE r.role = 'committee_member' AND r.area_code LIKE %(within)s
-  AND r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to >= %(day)s)
+  AND r.valid_from <= %(q_end)s AND (r.valid_to IS NULL OR r.valid_to >= %(q_start)s)
 ORDER BY r.id
 """
 
 
 async def co_facts(conn: AsyncConnection, within: str, day: date, quarter: str
                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The communities' 共建共治 facts and the committee seats (with ``quarter``'s record)
+    """The communities' 共建共治 facts and the committee seats held during ``quarter`` (with
+    its record)
     of an area (code prefix: a street's communities and its own seats)."""
-    params = {"within": within + "%", "day": day, "quarter": quarter}
+    year, q = int(quarter[:4]), int(quarter[5])
+    q_start = date(year, 3 * q - 2, 1)
+    q_end = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - timedelta(days=1)
+    params = {"within": within + "%", "day": day, "quarter": quarter, "q_start": q_start,
+              "q_end": q_end}
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(CO_FACTS, params)
         communities = await cur.fetchall()

@@ -18,7 +18,7 @@ from geo.importers.co_building.sheets import SHEETS, Names
 from geo.importers.columns import normalize_header
 from geo.importers.common import load
 from geo.importers.result import ImportResult
-from geo.importers.store import audit_import
+from geo.importers.store import audit_import, database_errors
 
 
 def _sheet_names(path: Path) -> list[str]:
@@ -64,9 +64,10 @@ def import_co_building(conn: psycopg.Connection, path: str | Path, *, kind: str 
             _, aliases, required = LAYOUT[k]
             loaded = load(p, aliases, required, crs=None, allowed=None, encoding=encoding,
                           sheet=sheet)
-            if not loaded.problems.errors:
-                written[k] = SHEETS[k](conn, loaded, Names(conn))
             label = f"{sheet or k} " if sheet or kind else ""
+            if not any(e.where in ("header", "file") for e in loaded.problems.errors):
+                with database_errors(f"{p.name} {label.strip()}"):
+                    written[k] = SHEETS[k](conn, loaded, Names(conn))
             problems += [Problem(f"{label}{e.where}", e.what) for e in loaded.problems.errors]
         if problems:
             raise ImportRejected(p.name, problems)

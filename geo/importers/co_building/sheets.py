@@ -1,7 +1,8 @@
 """Check and write one sheet of a 共建共治 workbook. Each function reads its rows (problems
 recorded against them), and writes them only when its sheet has no error; the workbook is one
 transaction, so a bad sheet anywhere leaves the database as it was. Re-importing a workbook
-updates what it names (by unit name, community + post or project name, alliance name …)."""
+updates what it names (by unit name, community + post or project name, alliance name …),
+keeping what a row leaves empty; a claim already recorded is kept as it was."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ from geo.importers.store import fetch_pairs
 from geo.importers.values import Row, choice, count, flag, normalize_phone, number, phone
 from geo.importers.values import date as day
 
-UNIT_KINDS = {"机关": "government", "党政机关": "government", "事业单位": "public_institution",
+UNIT_KINDS = {"机关": "government", "党政机关": "government", "市直": "government",
+              "市直单位": "government", "区直": "government", "区直单位": "government",
+              "事业单位": "public_institution", "企事业单位": "public_institution",
+              "物业企业": "property_company",
               "国企": "state_enterprise", "国有企业": "state_enterprise",
               "非公企业": "private_enterprise", "民营企业": "private_enterprise",
               "社会组织": "social_organization", "物业": "property_company",
@@ -95,8 +99,15 @@ Sheet = Callable[[psycopg.Connection, Loaded, Names], int]
 
 
 def _rows(loaded: Loaded, check: Callable[[Row], tuple[Any, ...] | None]) -> list[tuple[Any, ...]]:
-    out = [r for row in loaded.rows() if (r := check(row)) is not None]
-    return [] if loaded.problems.errors else out
+    """The rows that passed their checks. They are written even when others failed (the
+    workbook is then rolled back as a whole), so that later sheets find what they name and
+    report only their own problems."""
+    out = []
+    for row in loaded.rows():
+        r = check(row)
+        if r is not None and not loaded.problems.failed(row.at):
+            out.append(r)
+    return out
 
 
 def _write(conn: psycopg.Connection, sql: str, rows: list[tuple[Any, ...]]) -> int:
@@ -109,14 +120,16 @@ def units(conn: psycopg.Connection, loaded: Loaded, names: Names) -> int:
     def check(row: Row) -> tuple[Any, ...] | None:
         name, kind = row.required("name"), row.required("kind", choice, UNIT_KINDS)
         values = (name, kind, row.get("address"), names.area(row, "community"),
-                  bool(row.get("joint", flag)))
+                  row.get("joint", flag))
         return values if name and kind else None
     return _write(conn, "INSERT INTO co_units (name, kind, address, community_code, "
-                  "joint_meeting_member) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO "
+                  "joint_meeting_member) VALUES (%s, %s, %s, %s, coalesce(%s, false)) "
+                  "ON CONFLICT (name) DO "
                   "UPDATE SET kind = EXCLUDED.kind, address = coalesce(EXCLUDED.address, "
                   "co_units.address), community_code = coalesce(EXCLUDED.community_code, "
                   "co_units.community_code), joint_meeting_member = "
-                  "EXCLUDED.joint_meeting_member", _rows(loaded, check))
+                  "coalesce(%s, co_units.joint_meeting_member)",
+                  [(*r, r[-1]) for r in _rows(loaded, check)])
 
 
 def registrations(conn: psycopg.Connection, loaded: Loaded, names: Names) -> int:
@@ -134,10 +147,12 @@ def posts(conn: psycopg.Connection, loaded: Loaded, names: Names) -> int:
         slots = row.get("slots", count)
         if slots is not None and slots < 1:
             row.problems.error(row.at, f"{row.label('slots')} must be at least 1")
-        return (community, name, row.get("kind"), slots or 1) if community and name else None
+        return (community, name, row.get("kind"), slots) if community and name else None
     return _write(conn, "INSERT INTO service_posts (community_code, name, kind, slots) VALUES "
-                  "(%s, %s, %s, %s) ON CONFLICT (community_code, name) DO UPDATE SET "
-                  "kind = EXCLUDED.kind, slots = EXCLUDED.slots", _rows(loaded, check))
+                  "(%s, %s, %s, coalesce(%s, 1)) ON CONFLICT (community_code, name) DO UPDATE "
+                  "SET kind = coalesce(EXCLUDED.kind, service_posts.kind), slots = "
+                  "coalesce(%s, service_posts.slots)",
+                  [(*r, r[-1]) for r in _rows(loaded, check)])
 
 
 def projects(conn: psycopg.Connection, loaded: Loaded, names: Names) -> int:
@@ -231,8 +246,9 @@ def alliances(conn: psycopg.Connection, loaded: Loaded, names: Names) -> int:
     return _write(conn, "INSERT INTO alliances (name, kind, area_code, grid_id, lead_unit_id, "
                   "founded_on) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
                   "kind = EXCLUDED.kind, area_code = EXCLUDED.area_code, grid_id = "
-                  "EXCLUDED.grid_id, lead_unit_id = EXCLUDED.lead_unit_id, founded_on = "
-                  "EXCLUDED.founded_on", _rows(loaded, check))
+                  "coalesce(EXCLUDED.grid_id, alliances.grid_id), lead_unit_id = "
+                  "coalesce(EXCLUDED.lead_unit_id, alliances.lead_unit_id), founded_on = "
+                  "coalesce(EXCLUDED.founded_on, alliances.founded_on)", _rows(loaded, check))
 
 
 def members(conn: psycopg.Connection, loaded: Loaded, names: Names) -> int:

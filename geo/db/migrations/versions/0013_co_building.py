@@ -60,17 +60,20 @@ CREATE UNIQUE INDEX claims_post_uid ON claims (post_id, coalesce(unit_id, 0), co
 CREATE UNIQUE INDEX claims_project_uid ON claims (project_id, coalesce(unit_id, 0),
     coalesce(person_id, 0)) WHERE project_id IS NOT NULL;
 
+-- the lists of names become rows; a post's slots are the units that took it (the lists kept
+-- no posts offered but untaken); names repeated in one list count once, empty ones none
 INSERT INTO service_posts (community_code, name, slots)
-SELECT r.community_code, p, count(*) FROM unit_registrations r, unnest(r.service_posts) p
-GROUP BY 1, 2;
+SELECT r.community_code, p, count(DISTINCT r.unit_id)
+FROM unit_registrations r, unnest(r.service_posts) p WHERE coalesce(p, '') <> '' GROUP BY 1, 2;
 INSERT INTO claims (post_id, unit_id, claimed_on)
-SELECT s.id, r.unit_id, r.registered_on
+SELECT DISTINCT s.id, r.unit_id, r.registered_on
 FROM unit_registrations r CROSS JOIN LATERAL unnest(r.service_posts) p
 JOIN service_posts s ON s.community_code = r.community_code AND s.name = p;
 INSERT INTO projects (community_code, name)
-SELECT DISTINCT r.community_code, p FROM unit_registrations r, unnest(r.projects) p;
+SELECT DISTINCT r.community_code, p FROM unit_registrations r, unnest(r.projects) p
+WHERE coalesce(p, '') <> '';
 INSERT INTO claims (project_id, unit_id, claimed_on)
-SELECT j.id, r.unit_id, r.registered_on
+SELECT DISTINCT j.id, r.unit_id, r.registered_on
 FROM unit_registrations r CROSS JOIN LATERAL unnest(r.projects) p
 JOIN projects j ON j.community_code = r.community_code AND j.name = p;
 ALTER TABLE unit_registrations DROP COLUMN service_posts, DROP COLUMN projects;
@@ -111,7 +114,8 @@ CREATE TABLE honours (
     community_code varchar(12) NOT NULL REFERENCES areas(code),
     awarded_on     date NOT NULL,
     CHECK ((kind = 'model_household') = (person_id IS NOT NULL)),
-    CHECK (kind = 'model_household' OR building_id IS NOT NULL)
+    -- a household's honour names no building: it would give a party member's home
+    CHECK ((kind = 'model_household') = (building_id IS NULL))
 );
 
 CREATE TABLE alliances (
@@ -141,6 +145,8 @@ UPDATE co_units u SET community_code = (
     SELECT min(r.community_code) FROM unit_registrations r WHERE r.unit_id = u.id);
 """
 
+# Down: what the lists can hold comes back (posts claimed by units); member claims, posts no
+# unit took, slots and projects' status have no place there and are lost.
 DOWNGRADE = """
 ALTER TABLE facilities DROP COLUMN service_windows;
 ALTER TABLE co_units DROP COLUMN community_code;
@@ -158,9 +164,20 @@ DROP TABLE IF EXISTS claims, projects, service_posts;
 """
 
 
+# changes to these tables reach the caches of coverage tiles (topic "people", as roles)
+NOTIFIED = ("co_units", "unit_registrations", "service_posts", "projects", "claims",
+            "duty_records", "duty_posts", "honours", "alliances", "alliance_members")
+
+
 def upgrade() -> None:
     op.execute(UPGRADE)
+    for table in NOTIFIED:
+        op.execute(f"CREATE TRIGGER gridgov_changes_{table} AFTER INSERT OR UPDATE OR DELETE OR "
+                   f"TRUNCATE ON {table} FOR EACH STATEMENT "
+                   "EXECUTE FUNCTION gridgov_notify_change('people')")
 
 
 def downgrade() -> None:
+    for table in NOTIFIED:
+        op.execute(f"DROP TRIGGER IF EXISTS gridgov_changes_{table} ON {table}")
     op.execute(DOWNGRADE)
