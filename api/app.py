@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool
 
-from api import errors, ratelimit
+from api import errors, ratelimit, security
 from api.routers import (
     areas,
     audit,
@@ -56,7 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool = AsyncConnectionPool(
             database_url(settings), min_size=settings.pool_min_size,
             max_size=settings.pool_max_size, kwargs={"autocommit": True}, open=False,
-            timeout=10.0,
+            # a connection is checked when handed out: after the database restarts, stale
+            # ones are replaced instead of failing the next requests
+            timeout=10.0, check=AsyncConnectionPool.check_connection,
         )
         await pool.open(wait=False)
         app.state.pool = pool
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    security.install(app, settings)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(lookup.router, prefix="/api/v1")

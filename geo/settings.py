@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=120, description="Public requests per client "
                                        "per minute (lookup, search); 0 turns the limit off.")
     rate_limit_burst: int = Field(default=30, description="Requests a client may make at once.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to "
+                                    "call the API from a browser (CORS); none by default.")
     secret_key: str | None = Field(default=None, description="Signs access tokens; when unset "
                                    "a random key is generated into <data_dir>/secret_key.")
     token_minutes: int = Field(default=60, description="Lifetime of an access token.")
