@@ -73,6 +73,8 @@ def _register() -> None:
     app.command("demo")(friendly(data.demo))
     app.command("serve")(friendly(serve.serve))
     app.command("export")(friendly(export))
+    app.command("backup")(friendly(db.backup_command))
+    app.command("restore")(friendly(db.restore_command))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from api.cli import friendly
@@ -67,3 +69,23 @@ def migrate_cmd(revision: str = typer.Argument("head")) -> None:
     target = database_url(get_settings())
     migrate.upgrade(target, revision)
     typer.echo(f"schema at {migrate.current(target)}")
+
+
+def backup_command(path: Path = typer.Argument(..., help="The backup file to write.")) -> None:
+    """Back up the whole database (pg_dump, custom format); safe while the service runs."""
+    from geo.db.backup import backup
+
+    size = backup(database_url(get_settings()), path)
+    typer.echo(f"backed up to {path} ({size / 1e6:.1f} MB)")
+
+
+def restore_command(path: Path = typer.Argument(..., help="A file made by gridgov backup."),
+                    database: str = typer.Option(..., "--database",
+                                                 help="A new database to restore into.")) -> None:
+    """Restore a backup into a new database (never over the one in use)."""
+    from geo.db.backup import restore
+
+    url = database_url(get_settings())
+    target = restore(path, url.rsplit("/", 1)[0] + "/postgres", database)
+    typer.echo(f"restored into {database}; point GRIDGOV_DATABASE_NAME (or the URL) at it: "
+               f"{target.split('@')[-1]}")
