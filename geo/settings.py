@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     plan_snap_m: float = Field(default=2.0, ge=0, le=50, description="A reshaped grid edge this "
                                "close to a neighbour or the community edge snaps onto it.")
     web_dir: Path = REPO_ROOT / "web"
+    import_max_mb: int = Field(default=512, ge=1, description="The largest file an import "
+                               "reads (MB; a shapefile with its .dbf).")
     max_features: int = Field(default=20000, description="Cap on features per GeoJSON response.")
     tile_cache_mb: int = Field(default=64, ge=0, description="Memory for encoded vector tiles "
                                "per process (0: no cache); edits drop what they change.")

@@ -13,6 +13,7 @@ are absent and the text is not UTF-8 we read it as GB18030 (covers GBK), and say
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import pyogrio.errors
 import pyproj
 import shapely
 
-from geo.errors import InvalidInput
+from geo.errors import InvalidInput, TooLarge
 from geo.importers import tables
 from geo.importers.result import Problems
 
@@ -55,6 +56,7 @@ def read_source(path: str | Path, problems: Problems, *, encoding: str | None = 
     p = Path(path)
     if not p.is_file():
         raise InvalidInput(f"{p}: no such file")
+    _check_size(p)
     suffix = p.suffix.lower()
     problems.source = p.name
     if suffix in TABULAR:
@@ -124,7 +126,44 @@ def _read_vector(p: Path, problems: Problems, encoding: str | None,
         frame = pd.DataFrame(index=range(n))
     geoms = None if wkb is None else decode_wkb(list(wkb), problems)
     crs = pyproj.CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+    if p.suffix.lower() in (".geojson", ".json"):
+        declared = _declared_crs(p)
+        if declared is not None and not _known_crs(declared):  # GDAL falls back to WGS84
+            raise InvalidInput(f"{p.name}: declares the CRS {declared!r}, which PROJ does not "
+                               "know; give coordinates in a known CRS or pass crs=EPSG:n")
     return Source(p.name, frame, geoms, crs, encoding=enc or meta.get("encoding"))
+
+
+_CRS_MEMBER = re.compile(r'"crs"\s*:\s*\{.*?"name"\s*:\s*"([^"]+)"', re.DOTALL)
+
+
+def _declared_crs(p: Path) -> str | None:
+    """The CRS name a GeoJSON file declares (the old ``crs`` member), if any."""
+    with p.open("rb") as f:
+        head = f.read(65536).decode("utf-8", errors="replace")
+    found = _CRS_MEMBER.search(head)
+    return found[1] if found else None
+
+
+def _known_crs(name: str) -> bool:
+    try:
+        pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError:
+        return False
+    return True
+
+
+def _check_size(p: Path) -> None:
+    """Files over ``GRIDGOV_IMPORT_MAX_MB`` (a shapefile with its .dbf) are refused before
+    anything is read: an import holds its file in memory."""
+    from geo.settings import get_settings
+
+    limit = get_settings().import_max_mb
+    size = p.stat().st_size + sum(p.with_suffix(s).stat().st_size for s in (".dbf", ".DBF")
+                                  if p.suffix.lower() == ".shp" and p.with_suffix(s).exists())
+    if size > limit * 1024 * 1024:
+        raise TooLarge(f"{p.name}: {size / 1024 / 1024:.1f} MB is over the import limit of "
+                       f"{limit} MB (GRIDGOV_IMPORT_MAX_MB)")
 
 
 def _layer(p: Path, layer: str | int | None, problems: Problems) -> str | int | None:
