@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     security.install(app, settings)
     errors.install(app)
+    errors.document(app)
     app.include_router(health.router)
     app.include_router(lookup.router, prefix="/api/v1")
     app.include_router(search.router, prefix="/api/v1")

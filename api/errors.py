@@ -71,3 +71,30 @@ def install(app: FastAPI) -> None:
                     for e in exc.errors()]
         first = problems[0] if problems else {"where": "request", "what": "invalid"}
         return _body(422, f"{first['where']}: {first['what']}", problems=problems)
+
+
+# What every error answers, as the OpenAPI document says it (FastAPI's default describes its
+# own validation list, which our handler replaces by one message and the problems).
+PROBLEM_SCHEMA = {
+    "title": "Problem", "type": "object", "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "what is wrong, and where"},
+        "problems": {"type": "array", "items": {
+            "type": "object", "properties": {"where": {"type": "string"},
+                                             "what": {"type": "string"}}}},
+    },
+}
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI document describe our error bodies."""
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        doc = original()
+        schemas = doc.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = PROBLEM_SCHEMA
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -149,7 +149,9 @@ def test_sql_shaped_filters_are_refused_or_find_nothing(live_server: str, demo_u
     "/tiles/grids/25/0/0.mvt", "/tiles/grids/10/5000/0.mvt", "/tiles/grids/10/-1/0.mvt",
     "/tiles/grids/a/b/c.mvt", "/tiles/..%2F..%2Fetc%2Fpasswd/1/0/0.mvt",
     "/static/..%2F..%2Fpyproject.toml", "/vendor/maplibre-gl/..%2F..%2F..%2Fpackage.json",
-    "/api/v1/heatmap/tiles/30/0/0.mvt?layer=issues", "/api/v1/coverage/tiles/12/99999/0.mvt"])
+    "/api/v1/heatmap/tiles/30/0/0.mvt?layer=issues", "/api/v1/coverage/tiles/12/99999/0.mvt",
+    "/api/v1/service-circle/tiles/4401547493508257280/0/0.mvt",  # once a 500 (1 << z)
+    "/tiles/grids/99999999999999999999/0/0.mvt"])
 def test_path_tricks_and_tiles_out_of_range(live_server: str, path: str) -> None:
     r = httpx.get(f"{live_server}{path}", timeout=30)
     assert 400 <= r.status_code < 500, (path, r.status_code, r.text[:200])

@@ -26,7 +26,7 @@ def layer_named(name: str) -> TileLayer:
 def address(z: int, x: int, y: int) -> TileAddress:
     tile = TileAddress(z, x, y)
     if not tile.valid():
-        side = (1 << z) - 1 if 0 <= z <= 30 else "2^z-1"
+        side = (1 << z) - 1 if 0 <= z <= 22 else "2^z-1"
         raise NotFound(f"no tile {z}/{x}/{y}: z must lie in 0..22 and x, y in 0..{side}")
     return tile
 

@@ -51,8 +51,10 @@ class TileAddress:
     y: int
 
     def valid(self) -> bool:
+        if not 0 <= self.z <= MAX_ZOOM:  # first: 1 << z of a huge z would not end
+            return False
         n = 1 << self.z
-        return 0 <= self.z <= MAX_ZOOM and 0 <= self.x < n and 0 <= self.y < n
+        return 0 <= self.x < n and 0 <= self.y < n
 
     @property
     def pixel_m(self) -> float:
