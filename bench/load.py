@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.lookup import (  # noqa: E402
+from bench.lookup import (
     BIN,
     HOST,
     ROOT,
