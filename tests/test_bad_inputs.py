@@ -125,7 +125,8 @@ FILTERED = ["/api/v1/areas?level={v}", "/api/v1/areas?parent={v}", "/api/v1/grid
             "/api/v1/lookup?lon={v}&lat=27.7", "/api/v1/buildings?bbox={v}",
             "/api/v1/issues/board/{v}", "/api/v1/issues/receipt/{v}", "/api/v1/units?kind={v}",
             "/api/v1/areas/{v}", "/api/v1/grids?theme={v}",
-            "/collections/grids/items?filter={v}", "/collections/{v}/items"]
+            "/ogc/collections/grids/items?filter={v}", "/ogc/collections/{v}/items",
+            "/ogc/collections/grids/items?bbox={v}"]
 
 
 @pytest.mark.parametrize("template", FILTERED)
