@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -439,3 +440,66 @@ def test_an_allowed_gap_lets_a_gap_pass_validation(
             "SELECT action FROM audit_log WHERE object_type = 'allowed_gaps' AND object_id = %s "
             "ORDER BY id", (str(gap["id"]),))]
     assert actions == ["create", "delete"]
+
+
+def _at_once(*calls: Any) -> list[httpx.Response]:
+    """Run the calls in threads released together; their answers in the calls' order."""
+    barrier = threading.Barrier(len(calls))
+    out: list[httpx.Response | None] = [None] * len(calls)
+
+    def run(k: int) -> None:
+        barrier.wait()
+        out[k] = calls[k]()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert all(r is not None for r in out)
+    return out  # type: ignore[return-value]
+
+
+def test_concurrent_edits_and_activations_one_wins_nothing_is_lost(
+        server: str, planner: dict[str, str], other_planner: dict[str, str], plan_url: str,
+        community: str) -> None:
+    """Over many rounds: two planners move the same building with the same ETag at once
+    (one 200, one 412, the building in one grid, households conserved); then two drafts of
+    the same scope are activated at once (one 200, the other 409 or 412)."""
+    with httpx.Client(base_url=server, timeout=120) as one, \
+            httpx.Client(base_url=server, timeout=120) as two:
+        draft = _open(one, planner, community)
+        for _ in range(8):
+            draft = one.get(f"/api/v1/drafts/{draft['id']}", headers=planner).json()
+            a, b = _adjacent_pair(draft)
+            with psycopg.connect(plan_url) as c:
+                (building,) = c.execute(
+                    "SELECT building_id FROM draft_buildings WHERE layer_id = %s AND "
+                    "grid_id = %s ORDER BY building_id LIMIT 1", (draft["id"], b["id"])
+                ).fetchone()  # type: ignore[misc]
+                total = c.execute("SELECT sum(households) FROM grids WHERE layer_id = %s",
+                                  (draft["id"],)).fetchone()[0]  # type: ignore[index]
+            body = {"buildings": [building], "to": a["id"]}
+            tags = f'{a["properties"]["etag"]}, {b["properties"]["etag"]}'
+            url = f"/api/v1/drafts/{draft['id']}/move-buildings"
+            answers = _at_once(
+                lambda u=url, bd=body, t=tags: one.post(u, json=bd, headers={**planner,
+                                                                             "If-Match": t}),
+                lambda u=url, bd=body, t=tags: two.post(u, json=bd, headers={**other_planner,
+                                                                             "If-Match": t}))
+            assert sorted(r.status_code for r in answers) == [200, 412], [r.text for r in answers]
+            with psycopg.connect(plan_url) as c:
+                held = c.execute("SELECT grid_id FROM draft_buildings WHERE layer_id = %s AND "
+                                 "building_id = %s", (draft["id"], building)).fetchall()
+                after = c.execute("SELECT sum(households) FROM grids WHERE layer_id = %s",
+                                  (draft["id"],)).fetchone()[0]  # type: ignore[index]
+            assert held == [(a["id"],)] and after == total
+        for _ in range(2):
+            mine, theirs = _open(one, planner, community), _open(two, other_planner, community)
+            answers = _at_once(
+                lambda d=mine: one.post(f"/api/v1/drafts/{d['id']}/activate",
+                                        headers={**planner, "If-Match": d["etag"]}),
+                lambda d=theirs: two.post(f"/api/v1/drafts/{d['id']}/activate",
+                                          headers={**other_planner, "If-Match": d["etag"]}))
+            codes = sorted(r.status_code for r in answers)
+            assert codes[0] == 200 and codes[1] in (409, 412), [r.text for r in answers]
