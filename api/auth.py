@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,12 +24,25 @@ async def current_user(
     api_key: Annotated[str | None, Depends(api_key_header)],
 ) -> User | None:
     if token:
-        user = read_token(token, secret_key(settings))
+        user = await still_valid(conn, read_token(token, secret_key(settings)))
     elif api_key:
         user = await user_from_key(conn, api_key)
     else:
         user = None
     request.state.user = user
+    return user
+
+
+async def still_valid(conn: AsyncConnection, user: User) -> User:
+    """A token's user, unless disabled or its tokens were revoked after this one was issued
+    (JWT times are whole seconds: a token of the revocation's own second is refused too)."""
+    cur = await conn.execute("SELECT active, extract(epoch FROM tokens_valid_after) FROM users "
+                             "WHERE id = %s", (user.id,))
+    row = await cur.fetchone()
+    if row is None or not row[0]:
+        raise Unauthorized("this user is disabled")
+    if row[1] is not None and user.issued < math.ceil(float(row[1])):
+        raise Unauthorized("the access token was revoked; sign in again")
     return user
 
 
@@ -38,7 +52,9 @@ async def caller(request: Request) -> User | None:
     connection given back at once, so a request never holds two."""
     token, api_key = await bearer(request), await api_key_header(request)
     if token:
-        return read_token(token, secret_key(request.app.state.settings))
+        user = read_token(token, secret_key(request.app.state.settings))
+        async with request.app.state.pool.connection() as conn:
+            return await still_valid(conn, user)
     if api_key:
         async with request.app.state.pool.connection() as conn:
             return await user_from_key(conn, api_key)

@@ -36,6 +36,7 @@ class User:
     username: str
     role: str
     scope: str | None  # area or grid code prefix; None = everywhere (admin)
+    issued: float = 0.0  # when its access token was issued (epoch seconds); 0: not a token
 
 
 def hash_password(password: str) -> str:
@@ -88,7 +89,8 @@ def read_token(token: str, key: str) -> User:
         raise Unauthorized("the access token has expired; ask for a new one") from None
     except jwt.InvalidTokenError:
         raise Unauthorized("the access token is not valid") from None
-    return User(int(c["uid"]), str(c["sub"]), str(c["role"]), c.get("scope"))
+    return User(int(c["uid"]), str(c["sub"]), str(c["role"]), c.get("scope"),
+                float(c.get("iat", 0)))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +145,39 @@ def test_cli_user_add_hashes_and_never_defaults(demo_url: str, live_server: str)
 def test_a_fresh_database_has_no_users(db_url: str) -> None:
     with psycopg.connect(db_url) as c:
         assert c.execute("SELECT count(*) FROM users").fetchone() == (0,)
+
+
+def test_tokens_are_revoked_by_sign_out_and_by_an_admin(live_server: str, demo_url: str) -> None:
+    from geo.auth import hash_password
+    from tests.importer_files import ROOT
+
+    with psycopg.connect(demo_url, autocommit=True) as c:
+        c.execute("INSERT INTO users (username, password_hash, role, scope_code) VALUES "
+                  "('t_revoked', %s, 'analyst', '520602') ON CONFLICT (username) DO NOTHING",
+                  (hash_password("revoke me please"),))
+
+    def sign_in() -> dict[str, str]:
+        time.sleep(1.05)  # token times are whole seconds: past the last revocation's second
+        r = httpx.post(f"{live_server}/api/v1/auth/token",
+                       data={"username": "t_revoked", "password": "revoke me please"})
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    me = f"{live_server}/api/v1/auth/me"
+    first, second = sign_in(), sign_in()
+    assert httpx.get(me, headers=first).status_code == 200
+    assert httpx.post(f"{live_server}/api/v1/auth/logout", headers=first).status_code == 204
+    for old in (first, second):  # every session of the user ends
+        r = httpx.get(me, headers=old)
+        assert r.status_code == 401 and "revoked" in r.json()["detail"]
+    fresh = sign_in()
+    assert httpx.get(me, headers=fresh).status_code == 200
+    done = subprocess.run([str(ROOT / ".venv/bin/gridgov"), "user", "revoke", "t_revoked"],
+                          env={**os.environ, "GRIDGOV_DATABASE_URL": demo_url},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert httpx.get(me, headers=fresh).status_code == 401
+    last = sign_in()
+    with psycopg.connect(demo_url, autocommit=True) as c:
+        c.execute("UPDATE users SET active = false WHERE username = 't_revoked'")
+    r = httpx.get(me, headers=last)
+    assert r.status_code == 401 and "disabled" in r.json()["detail"]

@@ -73,3 +73,17 @@ def list_() -> None:
         for username, role, scope, active, keys in list_users(conn):
             typer.echo(f"{username:20} {role:17} {scope:15} "
                        f"{'active' if active else 'disabled':8} keys={keys}")
+
+
+@app.command("revoke")
+@friendly
+def revoke(username: str = typer.Argument(..., help="Whose sign-ins to end.")) -> None:
+    """End every session of a user now: their access tokens stop working (API keys are
+    revoked one by one, by the user or in the database)."""
+    with connect(get_settings()) as conn, conn.transaction():
+        row = conn.execute("UPDATE users SET tokens_valid_after = now() WHERE username = %s "
+                           "RETURNING id", (username,)).fetchone()
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        record(conn, cli_actor(), "revoke_tokens", "users", str(row[0]), {})
+    typer.echo(f"every access token of {username} is revoked")

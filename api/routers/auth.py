@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import SignedInDep, client_of
@@ -31,6 +31,15 @@ async def token(request: Request, conn: ConnDep, settings: SettingsDep,
     await record_async(conn, user.username, "login", "users", str(user.id), {},
                        client_of(request))
     return {"access_token": access_token, "token_type": "bearer", "expires_in": seconds}
+
+
+@router.post("/logout", status_code=204, summary="Sign out: every access token of yours "
+             "issued so far stops working (API keys are revoked one by one)")
+async def logout(request: Request, conn: ConnDep, user: SignedInDep) -> Response:
+    await conn.execute("UPDATE users SET tokens_valid_after = now() WHERE id = %s", (user.id,))
+    await record_async(conn, user.username, "logout", "users", str(user.id), {},
+                       client_of(request))
+    return Response(status_code=204)
 
 
 @router.get("/me", summary="The signed-in user")
