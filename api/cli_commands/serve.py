@@ -14,11 +14,14 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.logs import log_config
     from geo.settings import get_settings
 
     settings = get_settings()
     typer.echo(f"gridgov on http://{host}:{port}/  (API docs at /docs)")
     if workers > 1:
-        uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_config=log_config())
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                    log_config=log_config())
