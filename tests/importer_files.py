@@ -144,3 +144,14 @@ def failed_cleanly(done: subprocess.CompletedProcess[str]) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "error:" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def database_checksum(url: str) -> dict[str, tuple[int, str]]:
+    """Per table of the database: its rows and an md5 of all of them, in a fixed order."""
+    with psycopg.connect(url) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'spatial_ref_sys' ORDER BY 1")]
+        return {t: conn.execute(f"SELECT count(*), md5(coalesce(string_agg(x::text, '|' "
+                                f"ORDER BY x::text), '')) FROM {t} x").fetchone()  # type: ignore[misc]
+                for t in tables}

@@ -12,24 +12,13 @@ from pathlib import Path
 import psycopg
 
 from tests.conftest import drop
-from tests.importer_files import ROOT
+from tests.importer_files import ROOT, database_checksum
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GRIDGOV_DATABASE_URL": url}
     return subprocess.run([str(ROOT / ".venv/bin/gridgov"), *args], env=env,
                           capture_output=True, text=True, timeout=300, check=False)
-
-
-def checksums(url: str) -> dict[str, tuple[int, str]]:
-    """Per table: its rows and an md5 of all of them, in a fixed order."""
-    with psycopg.connect(url) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'spatial_ref_sys' ORDER BY 1")]
-        return {t: conn.execute(f"SELECT count(*), md5(coalesce(string_agg(x::text, '|' "
-                                f"ORDER BY x::text), '')) FROM {t} x").fetchone()  # type: ignore[misc]
-                for t in tables}
 
 
 def test_backup_and_restore_round_trip(demo_url: str, tmp_path: Path) -> None:
@@ -45,7 +34,7 @@ def test_backup_and_restore_round_trip(demo_url: str, tmp_path: Path) -> None:
     try:
         done = _cli(demo_url, "restore", str(path), "--database", name)
         assert done.returncode == 0, done.stderr
-        original, copy = checksums(demo_url), checksums(target)
+        original, copy = database_checksum(demo_url), database_checksum(target)
         assert len(original) > 30 and original["buildings"][0] > 1000
         assert copy == original
         exists = _cli(demo_url, "restore", str(path), "--database", name)

@@ -21,7 +21,7 @@ from shapely.geometry import box
 
 from geo.db import migrate
 from tests.conftest import drop, fresh_database
-from tests.importer_files import ROOT, load_district
+from tests.importer_files import ROOT, database_checksum, load_district
 
 CORPUS = ROOT / "tests" / "data" / "bad_inputs"
 REFUSED = [  # file, import, extra options, what the message must say
@@ -51,16 +51,6 @@ def corpus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     drop(url)
 
 
-def checksum(url: str) -> dict[str, tuple[int, str]]:
-    with psycopg.connect(url) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'spatial_ref_sys' ORDER BY 1")]
-        return {t: conn.execute(f"SELECT count(*), md5(coalesce(string_agg(x::text, '|' "
-                                f"ORDER BY x::text), '')) FROM {t} x").fetchone()  # type: ignore[misc]
-                for t in tables}
-
-
 def gridgov(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(ROOT / ".venv/bin/gridgov"), "import", *args],
                           env={**os.environ, "GRIDGOV_DATABASE_URL": url, **env},
@@ -70,23 +60,23 @@ def gridgov(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str
 @pytest.mark.parametrize(("name", "kind", "extra", "says"), REFUSED)
 def test_a_bad_file_is_refused_and_changes_nothing(corpus_url: str, name: str, kind: str,
                                                    extra: list[str], says: str) -> None:
-    before = checksum(corpus_url)
+    before = database_checksum(corpus_url)
     done = gridgov(corpus_url, kind, str(CORPUS / name), *extra)
     out = done.stdout + done.stderr
     assert done.returncode != 0, out
     assert "Traceback" not in out and says in out, out
-    assert checksum(corpus_url) == before
+    assert database_checksum(corpus_url) == before
 
 
 def test_a_file_over_the_size_limit(corpus_url: str, tmp_path: Path) -> None:
     big = tmp_path / "big.csv"
     big.write_text("地址,户数,经度,纬度\n" + "多福巷1号楼,100,116.3952,39.8951\n" * 40_000,
                    encoding="utf-8")
-    before = checksum(corpus_url)
+    before = database_checksum(corpus_url)
     done = gridgov(corpus_url, "buildings", str(big), GRIDGOV_IMPORT_MAX_MB="1")
     out = done.stdout + done.stderr
     assert done.returncode != 0 and "over the import limit of 1 MB" in out, out
-    assert checksum(corpus_url) == before
+    assert database_checksum(corpus_url) == before
 
 
 def test_repairable_geometry_is_repaired_and_reported(corpus_url: str) -> None:
@@ -132,7 +122,7 @@ FILTERED = ["/api/v1/areas?level={v}", "/api/v1/areas?parent={v}", "/api/v1/grid
 @pytest.mark.parametrize("template", FILTERED)
 def test_sql_shaped_filters_are_refused_or_find_nothing(live_server: str, demo_url: str,
                                                         template: str) -> None:
-    before = checksum(demo_url)
+    before = database_checksum(demo_url)
     with httpx.Client(base_url=live_server, timeout=30) as http:
         for value in INJECTIONS:
             r = http.get(template.replace("{v}", quote(value, safe="")))
@@ -143,7 +133,7 @@ def test_sql_shaped_filters_are_refused_or_find_nothing(live_server: str, demo_u
                 body = r.json()
                 found = body.get("features", body.get("items", body.get("results", body)))
                 assert not found or template.endswith("q={v}"), (template, value)
-    assert checksum(demo_url) == before
+    assert database_checksum(demo_url) == before
 
 
 @pytest.mark.parametrize("path", [
