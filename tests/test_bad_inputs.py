@@ -147,3 +147,22 @@ def test_path_tricks_and_tiles_out_of_range(live_server: str, path: str) -> None
     r = httpx.get(f"{live_server}{path}", timeout=30)
     assert 400 <= r.status_code < 500, (path, r.status_code, r.text[:200])
     assert b"[tool.setuptools]" not in r.content and b'"name": "gridgov' not in r.content
+
+
+def test_a_spreadsheet_with_garbage_cells(corpus_url: str, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["地址", "户数", "经度", "纬度", "层数"])
+    book.active.append(["多福巷3号楼", "#REF!", 116.3952, 39.8951, 6])
+    book.active.append(["多福巷4号楼", 80, "东经116度", 39.8952, "六层"])
+    book.active.append([None, 50, 116.3953, 39.8953, 3])
+    path = tmp_path / "楼栋.xlsx"
+    book.save(path)
+    before = database_checksum(corpus_url)
+    done = gridgov(corpus_url, "buildings", str(path))
+    out = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in out, out
+    for says in ("row 2: 户数 '#REF!' is not a number", "row 3:", "row 4: 地址 is empty"):
+        assert says in out, (says, out)
+    assert database_checksum(corpus_url) == before
