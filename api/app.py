@@ -96,7 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    security.install(app, settings)
     errors.install(app)
     errors.document(app)
     app.include_router(health.router)
@@ -122,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tiles.router)
     app.include_router(ogc.router)
     ratelimit.install(app, settings)
+    security.install(app, settings)  # added last, so outermost: 429s carry the headers too
     pages.mount(app, settings)
     return app
 

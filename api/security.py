@@ -35,6 +35,11 @@ CSP = (b"default-src 'self'; script-src 'self'; worker-src 'self' blob:; "
        b"base-uri 'none'; form-action 'self'")
 
 
+# the API, and the interactive docs FastAPI serves (Swagger UI and ReDoc load their scripts
+# and an inline one): no page of ours
+NO_CSP = ("/api/", "/docs", "/redoc")
+
+
 class SecurityHeaders:
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
         self.app = app
@@ -50,7 +55,7 @@ class SecurityHeaders:
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in HEADERS if k not in present]
                 kind = dict(headers).get(b"content-type", b"")
-                if kind.startswith(b"text/html") and not scope["path"].startswith("/api/"):
+                if kind.startswith(b"text/html") and not scope["path"].startswith(NO_CSP):
                     headers.append((b"content-security-policy", CSP))
                 message = {**message, "headers": headers}
             await send(message)

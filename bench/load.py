@@ -8,8 +8,9 @@ configured database (embedded by default; the demo is loaded when missing), and 
 with ``wrk`` (Debian package): first each kind alone for ``--each`` seconds, then all three
 mixed for ``--seconds``. Paths are fixed (a seeded set of lookup points, every grid tile of
 the city at z14–z16, coverage of every street and its communities); coverage is asked with an
-API key of a street-level user made for the run. Prints requests/s, p50, p99 and errors of
-every run and fails (exit 1) on any error: a non-2xx answer, a socket error or a timeout.
+API key of an analyst made for the run (random password; the key revoked at the end).
+Prints requests/s, p50, p99 and errors of every run and fails (exit 1) on any error: a
+non-2xx answer, a socket error or a timeout.
 """
 
 from __future__ import annotations
@@ -110,14 +111,23 @@ def coverage_paths(url: str) -> list[str]:
             for level in ("grid", "community")]
 
 
-def api_key() -> str:
-    """An admin for the run (made once, a new key each run): coverage needs a signed-in user."""
-    subprocess.run([str(BIN / "gridgov"), "user", "add", "bench_load", "--role", "admin",
-                    "--password-stdin"], input="bench load password\n", text=True, cwd=ROOT,
-                   capture_output=True, check=False)  # exists after the first run
+def api_key(url: str) -> str:
+    """A signed-in user for the run (coverage needs one): an analyst of the district with a
+    random password; its key is revoked when the run ends (``revoke_keys``)."""
+    import secrets
+
+    subprocess.run([str(BIN / "gridgov"), "user", "add", "bench_load", "--role", "analyst",
+                    "--scope", "520602", "--password-stdin"], input=secrets.token_urlsafe(24),
+                   text=True, cwd=ROOT, capture_output=True, check=False)  # kept between runs
     out = subprocess.run([str(BIN / "gridgov"), "user", "key", "bench_load"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     return out.strip().rsplit(" ", 1)[-1]
+
+
+def revoke_keys(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE api_keys SET revoked_at = now() WHERE revoked_at IS NULL AND "
+                     "user_id = (SELECT id FROM users WHERE username = 'bench_load')")
 
 
 def run(binary: str, base: str, name: str, paths: list[str], connections: int, seconds: int,
@@ -148,7 +158,7 @@ def main() -> None:
              "coverage": coverage_paths(url)}
     mixed = [p for group in zip(*(kinds[k] * (2000 // len(kinds[k]) + 1) for k in kinds),
                                 strict=False) for p in group]
-    key = api_key()
+    key = api_key(url)
     port = free_port()
     server = start_server(port)
     base = f"http://{HOST}:{port}"
@@ -164,6 +174,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        revoke_keys(url)
     for r in runs:
         print(r.line())
     errors = sum(r.errors for r in runs)

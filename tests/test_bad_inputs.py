@@ -166,3 +166,16 @@ def test_a_spreadsheet_with_garbage_cells(corpus_url: str, tmp_path: Path) -> No
     for says in ("row 2: 户数 '#REF!' is not a number", "row 3:", "row 4: 地址 is empty"):
         assert says in out, (says, out)
     assert database_checksum(corpus_url) == before
+
+
+def test_a_known_crs_member_is_not_mistaken_for_an_unknown_one(corpus_url: str,
+                                                                tmp_path: Path) -> None:
+    path = tmp_path / "crs84.geojson"
+    path.write_text('{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
+                    '{"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}, "features": [{"type": '
+                    '"Feature", "properties": {"编码": "110106", "名称": "丰台区", "name": "x"}, '
+                    '"geometry": {"type": "Polygon", "coordinates": [[[116.2, 39.8], [116.3, '
+                    '39.8], [116.3, 39.85], [116.2, 39.85], [116.2, 39.8]]]}}]}',
+                    encoding="utf-8")
+    done = gridgov(corpus_url, "areas", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr

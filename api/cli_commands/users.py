@@ -77,13 +77,32 @@ def list_() -> None:
 
 @app.command("revoke")
 @friendly
-def revoke(username: str = typer.Argument(..., help="Whose sign-ins to end.")) -> None:
-    """End every session of a user now: their access tokens stop working (API keys are
-    revoked one by one, by the user or in the database)."""
+def revoke(username: str = typer.Argument(..., help="Whose sign-ins to end."),
+           keep_keys: bool = typer.Option(False, "--keep-keys",
+                                          help="Leave the user's API keys working.")) -> None:
+    """End every session of a user now: their access tokens stop working, and their API keys
+    too (a stolen token could have made one) unless --keep-keys."""
     with connect(get_settings()) as conn, conn.transaction():
         row = conn.execute("UPDATE users SET tokens_valid_after = now() WHERE username = %s "
                            "RETURNING id", (username,)).fetchone()
         if row is None:
             raise NotFound(f"no user {username!r}")
-        record(conn, cli_actor(), "revoke_tokens", "users", str(row[0]), {})
-    typer.echo(f"every access token of {username} is revoked")
+        keys = 0 if keep_keys else conn.execute(
+            "UPDATE api_keys SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL",
+            (row[0],)).rowcount
+        record(conn, cli_actor(), "revoke_tokens", "users", str(row[0]), {"api_keys": keys})
+    typer.echo(f"every access token of {username} is revoked"
+               + ("" if keep_keys else f", and {keys} API key(s)"))
+
+
+@app.command("disable")
+@friendly
+def disable(username: str = typer.Argument(..., help="Who may no longer sign in.")) -> None:
+    """Disable a user: no sign-in, and their tokens and API keys stop working at once."""
+    with connect(get_settings()) as conn, conn.transaction():
+        row = conn.execute("UPDATE users SET active = false, tokens_valid_after = now() "
+                           "WHERE username = %s RETURNING id", (username,)).fetchone()
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        record(conn, cli_actor(), "disable", "users", str(row[0]), {})
+    typer.echo(f"{username} is disabled")

@@ -54,7 +54,13 @@ def backup(url: str, path: Path) -> int:
         raise InvalidInput(f"{path}: already exists; choose a new file (nothing overwritten)")
     args, env = _env(url)
     partial = path.with_name(path.name + ".partial")
-    _run([_tool("pg_dump"), *args, "-Fc", "-Z", "6", "-f", str(partial)], env, "pg_dump")
+    # residents' data and password hashes: readable by the owner only, from the first byte
+    partial.touch(mode=0o600, exist_ok=False)
+    try:
+        _run([_tool("pg_dump"), *args, "-Fc", "-Z", "6", "-f", str(partial)], env, "pg_dump")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.rename(path)  # a backup that exists is a whole one
     return path.stat().st_size
 
@@ -77,7 +83,7 @@ def restore(path: Path, admin_url: str, database: str) -> str:
     try:
         _run([_tool("pg_restore"), *args, "--no-owner", "--exit-on-error",
               "--single-transaction", str(path)], env, "pg_restore")
-    except SetupError:
-        cluster.drop_database(admin_url, database)  # nothing half-restored stays behind
+    except BaseException:  # a failure or an interrupt: nothing half-restored stays behind
+        cluster.drop_database(admin_url, database)
         raise
     return target

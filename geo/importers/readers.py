@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,9 @@ def _read_vector(p: Path, problems: Problems, encoding: str | None,
     return Source(p.name, frame, geoms, crs, encoding=enc or meta.get("encoding"))
 
 
-_CRS_MEMBER = re.compile(r'"crs"\s*:\s*\{.*?"name"\s*:\s*"([^"]+)"', re.DOTALL)
+# the old named-CRS member, {"type": "name", "properties": {"name": "…"}}: matched inside its
+# own braces only (a feature's "name" further on is not a CRS)
+_CRS_MEMBER = re.compile(r'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]+)"')
 
 
 def _declared_crs(p: Path) -> str | None:
@@ -161,6 +164,9 @@ def _check_size(p: Path) -> None:
     limit = get_settings().import_max_mb
     size = p.stat().st_size + sum(p.with_suffix(s).stat().st_size for s in (".dbf", ".DBF")
                                   if p.suffix.lower() == ".shp" and p.with_suffix(s).exists())
+    if p.suffix.lower() in (".zip", ".xlsx", ".xlsm") and zipfile.is_zipfile(p):
+        with zipfile.ZipFile(p) as z:  # what it unpacks to: a small zip can hold a lot
+            size = max(size, sum(i.file_size for i in z.infolist()))
     if size > limit * 1024 * 1024:
         raise TooLarge(f"{p.name}: {size / 1024 / 1024:.1f} MB is over the import limit of "
                        f"{limit} MB (GRIDGOV_IMPORT_MAX_MB)")
