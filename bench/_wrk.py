@@ -1,5 +1,6 @@
 """wrk driven by a Lua script that cycles through a list of paths and reports, from its own
-``done()``, what wrk's text output lacks: p95, and every non-2xx status (``response()``)."""
+``done()``, what wrk's text output lacks: p95 and p99, and every non-2xx status
+(``response()``)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from pathlib import Path
 # stalled request keeps its real latency, or arrives as a 503 and counts as non-2xx.
 TIMEOUT_S = 30
 
-# One line from done(): requests, duration µs, p50 µs, p95 µs, non-2xx, socket errors
+# One line from done(): requests, duration µs, p50, p95, p99 µs, non-2xx, socket errors
 # (connect, read, write, timeout; wrk's own status count is left out: non-2xx has it).
-RESULT = re.compile(r"^RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+) (\d+)$", re.M)
+RESULT = re.compile(r"^RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+)$", re.M)
 
 LUA = """\
 local paths = {
@@ -40,8 +41,8 @@ done = function(summary, latency, requests)
   local b = 0
   for _, t in ipairs(threads) do b = b + t:get('bad') end
   local e = summary.errors
-  io.write(string.format('RESULT %%d %%d %%.1f %%.1f %%d %%d\\n', summary.requests,
-    summary.duration, latency:percentile(50), latency:percentile(95), b,
+  io.write(string.format('RESULT %%d %%d %%.1f %%.1f %%.1f %%d %%d\\n', summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99), b,
     e.connect + e.read + e.write + e.timeout))
 end
 """
@@ -53,6 +54,7 @@ class Run:
     seconds: float
     p50_ms: float
     p95_ms: float
+    p99_ms: float
     non_2xx: int
     socket_errors: int
     recovery_s: float = 0.0  # after the run, until the server answered promptly again
@@ -75,14 +77,17 @@ def lua_script(paths: list[str], path: Path) -> Path:
     return path
 
 
-def run(binary: str, base: str, script: Path, connections: int, seconds: int) -> Run:
+def run(binary: str, base: str, script: Path, connections: int, seconds: int,
+        headers: tuple[str, ...] = ()) -> Run:
+    """``headers`` ("Name: value") go with every request (an API key)."""
     cmd = [binary, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
-           "--timeout", f"{TIMEOUT_S}s", "-s", str(script), base + "/"]
+           "--timeout", f"{TIMEOUT_S}s", *(a for h in headers for a in ("-H", h)),
+           "-s", str(script), base + "/"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True,
                          timeout=seconds + 30).stdout
     m = RESULT.search(out)
     if not m:
         sys.exit(f"cannot read the RESULT line from wrk's output:\n{out}")
-    requests, duration_us, p50, p95, bad, sock = m.groups()
+    requests, duration_us, p50, p95, p99, bad, sock = m.groups()
     return Run(int(requests), int(duration_us) / 1e6, float(p50) / 1000, float(p95) / 1000,
-               int(bad), int(sock))
+               float(p99) / 1000, int(bad), int(sock))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import _wrk
 from bench.lookup import (
     BIN,
     HOST,
@@ -38,48 +38,16 @@ from bench.lookup import (
     start_server,
 )
 
-LUA = """\
-local paths = {
-%s
-}
-local n = #paths
-local threads = {}
-setup = function(thread)
-  table.insert(threads, thread)
-  thread:set('offset', #threads * 7919)
-end
-init = function(args) i = offset; bad = 0 end
-request = function()
-  i = i %% n + 1
-  return wrk.format('GET', paths[i])
-end
-response = function(status, headers, body)
-  if status < 200 or status > 299 then bad = bad + 1 end
-end
-done = function(summary, latency, requests)
-  local b = 0
-  for _, t in ipairs(threads) do b = b + t:get('bad') end
-  local e = summary.errors
-  io.write(string.format('RESULT %%d %%d %%.1f %%.1f %%d %%d\\n', summary.requests,
-    summary.duration, latency:percentile(50), latency:percentile(99), b,
-    e.connect + e.read + e.write + e.timeout))
-end
-"""
-RESULT = re.compile(r"^RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+) (\d+)$", re.M)
-
 
 @dataclass
 class Run:
     name: str
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
+    run: _wrk.Run
 
     def line(self) -> str:
-        return (f"{self.name:9} {self.requests / self.seconds:9,.0f} req/s  p50 "
-                f"{self.p50_ms:7.2f} ms  p99 {self.p99_ms:8.2f} ms  errors {self.errors}")
+        r = self.run
+        return (f"{self.name:9} {r.rate:9,.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 "
+                f"{r.p99_ms:8.2f} ms  errors {r.errors}")
 
 
 def tile_paths(url: str) -> list[str]:
@@ -132,18 +100,9 @@ def revoke_keys(url: str) -> None:
 
 def run(binary: str, base: str, name: str, paths: list[str], connections: int, seconds: int,
         key: str, tmp: Path) -> Run:
-    script = tmp / f"{name}.lua"
-    script.write_text(LUA % ",\n".join(f'  "{p}"' for p in paths))
-    cmd = [binary, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
-           "--timeout", "30s", "-H", f"X-API-Key: {key}", "-s", str(script), base + "/"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                         timeout=seconds + 60).stdout
-    m = RESULT.search(out)
-    if not m:
-        sys.exit(f"cannot read wrk's RESULT line:\n{out}")
-    requests, us, p50, p99, bad, sock = m.groups()
-    return Run(name, int(requests), int(us) / 1e6, float(p50) / 1000, float(p99) / 1000,
-               int(bad) + int(sock))
+    script = _wrk.lua_script(paths, tmp / f"{name}.lua")
+    return Run(name, _wrk.run(binary, base, script, connections, seconds,
+                              (f"X-API-Key: {key}",)))
 
 
 def main() -> None:
@@ -177,7 +136,7 @@ def main() -> None:
         revoke_keys(url)
     for r in runs:
         print(r.line())
-    errors = sum(r.errors for r in runs)
+    errors = sum(r.run.errors for r in runs)
     print(f"errors in all runs: {errors} (target 0: {'met' if errors == 0 else 'MISSED'})")
     sys.exit(1 if errors else 0)
 

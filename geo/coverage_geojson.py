@@ -38,11 +38,11 @@ async def coverage_collection(conn: AsyncConnection, user: User | None, settings
     where = narrowed(user, within)
     if level == "grid":  # communities' facts (共建共治) say nothing of one grid
         indicators = [i for i in indicators if i.grid]
-    rows = await q.grid_counts(conn, where, date.today(), geometry)
+    today = date.today()
+    rows = await q.grid_counts(conn, where, today, geometry)
     grids = [(r, coverage.grid_counts(r, settings.household_min, settings.household_max))
              for r in rows]
     role, k, targets = role_of(user), settings.k_anonymity, settings.coverage_targets
-    today = date.today()
     by_code = coverage_co.facts(*await q.co_facts(conn, where, today,
                                                  coverage_co.last_quarter(today)),
                                 settings.site_area_min_m2, settings.committee_matters_min)

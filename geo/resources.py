@@ -8,59 +8,18 @@ from here, never from a request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from geo.categories import resolve
 from geo.hours import off_hours, to_osm
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    type: type | str  # python type, or "date" / "datetime" / "json"
-    required: bool = False
-    writable: bool = True
-    personal: bool = False
-    choices: tuple[str, ...] | None = None
-    filter: bool = False
-    max_length: int | None = None
-    # Turns user text into the stored value (None: unknown), for filters and bodies alike.
-    parse: Callable[[str], str | None] | None = None
-
-
-@dataclass(frozen=True)
-class Resource:
-    name: str  # URL segment and permission key
-    table: str
-    fields: tuple[Field, ...]
-    scope_sql: str  # scope key of row ``t`` (uses the joins below)
-    joins: str = ""
-    geometry: str | None = None  # "point" | "point_or_polygon" | "polygons" (stored multi)
-    geom_sql: str = "t.geom"
-    extra: tuple[tuple[str, str], ...] = ()  # read-only computed columns: (name, SQL)
-    personal: bool = False  # the whole resource is personal data
-    locate: bool = False  # fill grid / community from the geometry when not given
-    label: str = ""
-    defaults: dict[str, Any] = field(default_factory=dict)
-    creatable: bool = True  # False: created elsewhere (民情 through geo.issues.intake)
-    # values worked out from others on every write (a site's 错时服务 from its hours)
-    derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-
-    def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
-
-    @property
-    def filters(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.filter)
-
+from geo.issues.limits import DONE, KINDS, OPEN
+from geo.resource_model import GRID_JOIN, Field, Resource
+from geo.resources_co import CO_RESOURCES
 
 ROLE_CHOICES = ("grid_worker_full", "grid_worker_part", "grid_leader", "building_head",
                 "lane_head", "courtyard_head", "household_liaison", "party_member", "volunteer",
                 "committee_member", "community_instructor", "community_secretary",
                 "grid_assistant")
-GRID_JOIN = "LEFT JOIN grids g ON g.id = t.grid_id"
 
 
 def _site_hours(values: dict[str, Any]) -> dict[str, Any]:
@@ -146,13 +105,10 @@ ISSUES = Resource(
     "issues", "resident_issues", (
         Field("receipt_code", str, writable=False, personal=True),  # the reporter's key
         Field("category", str, required=True, filter=True, max_length=40),
-        Field("kind", str, filter=True, writable=False,
-              choices=("immediate", "time_limited", "committed", "remedial", "suggestion")),
+        Field("kind", str, filter=True, writable=False, choices=KINDS),
         Field("channel", str, filter=True, writable=False,
               choices=("resident_page", "grid_worker", "hotline", "mailbox")),
-        Field("status", str, filter=True, writable=False,
-              choices=("received", "assigned", "in_progress", "resolved", "feedback_published",
-                       "closed", "escalated")),
+        Field("status", str, filter=True, writable=False, choices=OPEN + DONE),
         Field("level", str, filter=True, writable=False),
         Field("description", str, required=True, max_length=2000),
         Field("building_id", int, filter=True, writable=False),
@@ -193,9 +149,6 @@ ALLOWED_GAPS = Resource(
         Field("community_code", str, filter=True, max_length=12),
     ),
     scope_sql="t.community_code", geometry="polygons", locate=True, label="允许空白")
-
-# 共建共治's resources use the types above, so they are described after them.
-from geo.resources_co import CO_RESOURCES  # noqa: E402
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in (PEOPLE, ROLES, BUILDINGS, FACILITIES,
                                                       ISSUES, PARTY_ORGS, ALLOWED_GAPS,

@@ -6,7 +6,7 @@ regional party-building alliances with their member units."""
 
 from __future__ import annotations
 
-from geo.resources import GRID_JOIN, Field, Resource
+from geo.resource_model import GRID_JOIN, Field, Resource
 
 UNIT_KINDS = ("government", "public_institution", "state_enterprise", "private_enterprise",
               "social_organization", "property_company", "financial", "other")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.browser import chromium
-from tests.conftest import ACCOUNT_PASSWORD
+from tests.test_dashboard_page import _signed_in
 from tests.test_issues_api import Accounts, auth
 
 pytestmark = pytest.mark.browser
@@ -39,13 +39,7 @@ def test_the_co_building_layer(live_server: str, accounts: Accounts, role: str) 
     duty = _api(live_server, who, "/duty-posts", within=street, limit=5000)
     assert (duty == 403) == (role == "planner")
     with chromium({"width": 1400, "height": 900}, locale="zh-CN") as ctx:
-        page = ctx.new_page()
-        page.goto(f"{live_server}/dashboard")
-        page.wait_for_selector("#login[open]", timeout=60_000)
-        page.fill("#username", who["username"])
-        page.fill("#password", ACCOUNT_PASSWORD)
-        page.click("#login button[type=submit]")
-        page.wait_for_selector("body[data-ready]", timeout=60_000)
+        page = _signed_in(ctx, live_server, who)
         if role == "planner":
             page.select_option("#street", street)
             page.wait_for_function("() => !document.body.dataset.busy", timeout=60_000)

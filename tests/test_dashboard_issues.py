@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from tests.browser import chromium
-from tests.conftest import ACCOUNT_PASSWORD
+from tests.test_dashboard_page import _signed_in
 from tests.test_issues_api import Accounts, auth, deep_inside, grid_geoms, near_edge
 
 pytestmark = pytest.mark.browser
@@ -49,12 +49,7 @@ def test_the_queue_on_the_dashboard(live_server: str, accounts: Accounts, demo_u
         action, expect = "assign", ("assigned", neighbour)
     api = httpx.get(f"{live_server}/api/v1/issues/queue", headers=auth(accounts, role)).json()
     with chromium({"width": 1400, "height": 900}, locale="zh-CN") as ctx:
-        page = ctx.new_page()
-        page.goto(f"{live_server}/dashboard")
-        page.wait_for_selector("#login[open]", timeout=60_000)
-        page.fill("#username", accounts[role]["username"])
-        page.fill("#password", ACCOUNT_PASSWORD)
-        page.click("#login button[type=submit]")
+        page = _signed_in(ctx, live_server, accounts[role])
         page.wait_for_selector("#queue-list", timeout=60_000)
         page.wait_for_function("() => !document.body.dataset.busy", timeout=60_000)
         shown = page.eval_on_selector_all("#queue-list button",

@@ -11,11 +11,10 @@ import numpy as np
 import psycopg
 
 from geo.db.bulk import copy_rows
+from geo.resources_co import DUTY_TYPES
 
 QUARTERS = ("2026Q1", "2026Q2", "2026Q3")
 WINDOWS = ("党建服务", "政务服务", "社保医保", "民政救助", "就业服务", "法律服务", "志愿服务")
-DUTY_TYPES = ("patrol", "policy_outreach", "education", "public_morality", "convenience",
-              "mediation", "participation", "conduct_oversight")
 
 
 def write_co_building(conn: psycopg.Connection, rng: np.random.Generator,

@@ -32,7 +32,7 @@ from geo.importers.result import ImportResult
 from geo.importers.store import audit_import, database_errors, fetch_pairs, stage
 from geo.importers.values import Row, choice, count, moment, phone
 from geo.issues.intake import ALPHABET, receipt_code
-from geo.issues.limits import Calendar
+from geo.issues.limits import DONE, Calendar
 from geo.settings import Settings, get_settings
 
 KINDS = {"即办件": "immediate", "限时件": "time_limited", "承诺件": "committed",
@@ -54,7 +54,6 @@ STATUSES = {"已受理": "received", "待分派": "received", "已分派": "assi
             "resolved": "resolved", "feedback_published": "feedback_published",
             "closed": "closed"}
 RATINGS = {"非常满意": "5", "满意": "4", "基本满意": "3", "不满意": "2", "非常不满意": "1"}
-DONE = ("resolved", "feedback_published", "closed")
 
 
 @dataclass

